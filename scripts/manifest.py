@@ -1,0 +1,13 @@
+"""Write manifest.json: config hash, input hashes, output hashes, versions, commit, seeds, times."""
+
+from pathlib import Path
+
+from csindex.io import write_json
+from csindex.versioning import build_manifest
+from csindex.workflow import setup_script
+
+log = setup_script(snakemake)
+out_dir = Path(snakemake.output[0]).parent
+manifest = build_manifest(dict(snakemake.config), out_dir, list(snakemake.input))
+write_json(manifest, snakemake.output[0])
+log.info("manifest written: %d inputs, %d outputs", len(manifest["inputs"]), len(manifest["outputs"]))

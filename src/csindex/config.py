@@ -1,0 +1,185 @@
+"""Study configuration: loading, validation against the JSON schema, clear error messages.
+
+The workflow validates with ``snakemake.utils.validate`` (which also fills in defaults); before
+that, :func:`config_errors` turns every schema violation into one line that names the config key,
+the value and what is allowed, so a wrong key, type or value stops the run with a useful message.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+
+
+def _load_yaml(path: Path) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def _validator(schema_path: Path, fill_defaults: bool):
+    from jsonschema import Draft202012Validator, validators
+    from referencing import Registry, Resource
+
+    schema_path = Path(schema_path).resolve()
+    schema = _load_yaml(schema_path)
+    schema["$id"] = schema_path.as_uri()
+
+    def retrieve(uri: str):
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname
+
+        return Resource.from_contents(_load_yaml(Path(url2pathname(urlparse(uri).path))))
+
+    registry = Registry(retrieve=retrieve).with_resource(
+        uri=schema_path.as_uri(), resource=Resource.from_contents(schema)
+    )
+    cls = Draft202012Validator
+    if fill_defaults:
+        validate_properties = cls.VALIDATORS["properties"]
+
+        def set_defaults(validator, properties, instance, subschema):
+            if isinstance(instance, dict):
+                for prop, sub in properties.items():
+                    if isinstance(sub, dict) and "default" in sub:
+                        instance.setdefault(prop, copy.deepcopy(sub["default"]))
+            yield from validate_properties(validator, properties, instance, subschema)
+
+        cls = validators.extend(cls, {"properties": set_defaults})
+    return cls(schema, registry=registry)
+
+
+def _key(path: Iterable[Any]) -> str:
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "(top level)"
+
+
+def _fmt(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _describe(error) -> str:
+    key = _key(error.absolute_path)
+    v = error.validator
+    sch = error.schema if isinstance(error.schema, dict) else {}
+    desc = sch.get("description")
+    inst = error.instance
+    if v == "additionalProperties":
+        allowed = sorted((sch.get("properties") or {}).keys())
+        extra = sorted(set(inst) - set(allowed)) if isinstance(inst, dict) else []
+        msgs = []
+        for e in extra:
+            close = difflib.get_close_matches(e, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            where = "at the top level" if key == "(top level)" else f"in {key}"
+            msgs.append(
+                f"config key {_key([*error.absolute_path, e])}: unknown key {e!r} {where}{hint}; "
+                f"allowed keys: {', '.join(allowed)}"
+            )
+        return "\n".join(msgs)
+    if v == "enum":
+        allowed = ", ".join(str(a) for a in error.validator_value)
+        return f"config key {key}: value {_fmt(inst)} is not allowed; allowed: {allowed}"
+    if v == "const":
+        return f"config key {key}: value {_fmt(inst)} is not allowed; allowed: {error.validator_value}"
+    if v == "type":
+        want = error.validator_value
+        want = " or ".join(want) if isinstance(want, list) else want
+        got = type(inst).__name__
+        names = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
+                 "list": "list", "dict": "mapping", "NoneType": "empty"}
+        noun = names.get(got, got)
+        article = "an" if noun[0] in "aeiou" else "a"
+        return (
+            f"config key {key}: value {_fmt(inst)} is {article} {noun}; expected {want}"
+            + (f" ({desc})" if desc else "")
+        )
+    if v in ("minimum", "exclusiveMinimum"):
+        rel = ">=" if v == "minimum" else ">"
+        return f"config key {key}: value {_fmt(inst)} is too small; allowed: {rel} {error.validator_value}"
+    if v in ("maximum", "exclusiveMaximum"):
+        rel = "<=" if v == "maximum" else "<"
+        return f"config key {key}: value {_fmt(inst)} is too large; allowed: {rel} {error.validator_value}"
+    if v == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"config key {_key([*error.absolute_path, missing])}: required key is missing" + (
+            f" in {key}" if key != "(top level)" else ""
+        )
+    if v == "pattern":
+        return (
+            f"config key {key}: value {_fmt(inst)} does not match the pattern {error.validator_value}"
+            + (f" ({desc})" if desc else "")
+        )
+    if v in ("minItems", "maxItems", "uniqueItems", "minLength", "maxLength"):
+        return f"config key {key}: value {_fmt(inst)} breaks {v} = {error.validator_value}"
+    if v in ("oneOf", "anyOf") and error.context:
+        from jsonschema.exceptions import best_match
+
+        return _describe(best_match(error.context))
+    return f"config key {key}: {error.message}" + (f" ({desc})" if desc else "")
+
+
+def config_errors(config: dict, schema_path: str | Path | None = None) -> list[str]:
+    """Every schema violation of ``config`` as one clear line (empty list when valid)."""
+    schema_path = Path(schema_path) if schema_path else SCHEMA_DIR / "config.schema.yaml"
+    validator = _validator(schema_path, fill_defaults=False)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    lines: list[str] = []
+    for e in errors:
+        text = _describe(e)
+        if text not in lines:
+            lines.append(text)
+    return lines
+
+
+def check_config(config: dict, schema_path: str | Path | None = None, source: str = "config") -> dict:
+    """Validate ``config``; raise :class:`ConfigError` listing every problem; return a copy with
+    defaults filled in."""
+    problems = config_errors(config, schema_path)
+    if problems:
+        raise ConfigError(
+            f"{source}: {len(problems)} problem(s) in the study configuration:\n  - "
+            + "\n  - ".join(problems)
+        )
+    filled = copy.deepcopy(config)
+    schema_path = Path(schema_path) if schema_path else SCHEMA_DIR / "config.schema.yaml"
+    _validator(schema_path, fill_defaults=True).validate(filled)
+    return filled
+
+
+def deep_update(base: dict, over: dict) -> dict:
+    """Recursive dict update, as Snakemake merges ``--configfile`` overlays."""
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            deep_update(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v)
+    return base
+
+
+def load_config(*paths: str | Path, overrides: dict | None = None, schema_path=None) -> dict:
+    """Load config files (later ones overlay earlier ones, as ``--configfile``), apply
+    ``overrides`` (as ``--config``), validate and fill defaults."""
+    cfg: dict = {}
+    for p in paths:
+        doc = _load_yaml(Path(p)) or {}
+        if not isinstance(doc, dict):
+            raise ConfigError(f"{p} must contain a mapping of config keys")
+        deep_update(cfg, doc)
+    if overrides:
+        deep_update(cfg, overrides)
+    return check_config(cfg, schema_path, source=", ".join(str(p) for p in paths) or "config")

@@ -1,0 +1,79 @@
+"""The demo study runs end to end with Snakemake in a temporary directory (CI size), a re-run is
+a no-op, and a changed config under the finished version stops without touching its files."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.workflow
+
+COPY = ["Snakefile", "workflow", "config", "scripts", "data"]
+
+
+def snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_run(repo_root, tmp_path_factory):
+    work = tmp_path_factory.mktemp("demo")
+    for name in COPY:
+        src = repo_root / name
+        if src.is_dir():
+            shutil.copytree(src, work / name)
+        elif src.exists():
+            shutil.copy2(src, work / name)
+    run = snakemake(work, "--configfile", "config/examples/ci.yaml")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return work, work / "results/company_l_ci/v1"
+
+
+def snapshot(folder: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def test_demo_writes_a_manifest_that_lists_its_outputs(demo_run):
+    _, out = demo_run
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["study"] == "company_l_ci"
+    for rel in manifest["outputs"]:
+        assert (out / rel).is_file()
+
+
+def test_demo_rerun_with_same_inputs_is_a_noop(demo_run):
+    work, out = demo_run
+    before = snapshot(out)
+    run = snakemake(work, "--configfile", "config/examples/ci.yaml")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "nothing to do" in run.stderr
+    assert snapshot(out) == before
+
+
+def test_changed_config_under_finished_version_stops_and_changes_nothing(demo_run):
+    work, out = demo_run
+    before = snapshot(out)
+    run = snakemake(work, "--configfile", "config/examples/ci.yaml", "--config", "seed=99")
+    assert run.returncode != 0
+    assert "config key seed: was" in run.stdout + run.stderr
+    assert "Choose a new version" in run.stdout + run.stderr
+    assert snapshot(out) == before
+
+
+def test_forced_rerun_of_a_finished_version_is_refused(demo_run):
+    work, out = demo_run
+    before = snapshot(out)
+    target = str((out / "manifest.json").relative_to(work))
+    run = snakemake(work, "--configfile", "config/examples/ci.yaml", "--forceall", target)
+    assert run.returncode != 0
+    assert "never overwritten" in run.stdout + run.stderr
+    assert snapshot(out) == before

@@ -1,0 +1,173 @@
+# Configuration, validation, versioning and input functions shared by every rule.
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version, validate
+
+min_version("8.20")
+
+# The library lives in src/ (installed with `pip install -e .`); this keeps a plain checkout
+# working too.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from csindex.config import config_errors  # noqa: E402
+from csindex.versioning import version_status  # noqa: E402
+
+SCHEMA = "../schemas/config.schema.yaml"
+
+_problems = config_errors(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+if _problems:
+    raise WorkflowError(
+        f"{len(_problems)} problem(s) in the study configuration "
+        f"({', '.join(workflow.configfiles) or 'config'}):\n  - " + "\n  - ".join(_problems)
+    )
+validate(config, SCHEMA)  # fills in defaults
+
+STUDY = config["study"]
+VERSION = config["version"]
+OUT = f"{config['results_dir']}/{STUDY}/{VERSION}"
+INSTRUMENT = config["instrument"]
+START = config["start"]
+
+if not Path(INSTRUMENT).is_file():
+    raise WorkflowError(
+        f"config key instrument: file {INSTRUMENT!r} does not exist "
+        "(give the path of the questionnaire YAML, e.g. config/instrument.yaml)"
+    )
+
+VERSION_STATUS = version_status(OUT, config)
+if VERSION_STATUS.finished and VERSION_STATUS.changes:
+    raise WorkflowError(VERSION_STATUS.message(STUDY, VERSION))
+FINISHED = VERSION_STATUS.finished
+
+
+wildcard_constraints:
+    shard=r"\d+",
+
+
+# ---------------------------------------------------------------- input functions
+def from_frame():
+    return START == "frame"
+
+
+def get_frame():
+    """The sampling frame: the user's file (frame.path) or the simulated one."""
+    path = config["frame"].get("path")
+    return path if path else f"{OUT}/frame/frame.parquet"
+
+
+def get_sample():
+    return [f"{OUT}/sample/sample.parquet"] if from_frame() else []
+
+
+def get_design():
+    return [f"{OUT}/sample/design.json"] if from_frame() else []
+
+
+def get_raw_responses():
+    """The raw response file: the user's (responses.path) or the simulated fieldwork."""
+    path = config["responses"].get("path")
+    if path:
+        return path
+    if not from_frame():
+        raise WorkflowError(
+            "config key responses.path: required when start is 'responses' "
+            "(the path of your response file: CSV, Excel, SPSS .sav or Parquet)"
+        )
+    return f"{OUT}/fieldwork/raw_responses.csv"
+
+
+def simulated_fieldwork():
+    return from_frame() and not config["responses"].get("path")
+
+
+def get_dispositions():
+    return [f"{OUT}/fieldwork/dispositions.parquet"] if simulated_fieldwork() else []
+
+
+def get_truth():
+    return [f"{OUT}/fieldwork/truth.json"] if simulated_fieldwork() else []
+
+
+def get_injected():
+    return [f"{OUT}/fieldwork/injected.json"] if simulated_fieldwork() else []
+
+
+def get_clean():
+    return f"{OUT}/clean/responses.parquet"
+
+
+def get_weights():
+    return [f"{OUT}/weights/weights.parquet"]
+
+
+def get_weights_diagnostics():
+    return [f"{OUT}/weights/diagnostics.json"]
+
+
+def get_model():
+    return {
+        "estimates": f"{OUT}/model/estimates.csv",
+        "outer_weights": f"{OUT}/model/outer_weights.csv",
+        "effects": f"{OUT}/model/effects.csv",
+        "scores": f"{OUT}/model/scores.parquet",
+        "fit": f"{OUT}/model/fit.json",
+    }
+
+
+def bootstrap_shards():
+    n = int(config["bootstrap"].get("shards", 1) or 1)
+    return [f"{OUT}/model/bootstrap/shard_{k}.parquet" for k in range(n)]
+
+
+def get_final_targets():
+    """The default target: the manifest, written last. A finished version has nothing to do."""
+    if FINISHED:
+        print(
+            f"Version {VERSION!r} of study {STUDY!r} is finished ({OUT}/manifest.json) and "
+            "its inputs are unchanged: nothing to do.",
+            file=sys.stderr,
+        )
+        return []
+    return [f"{OUT}/manifest.json"]
+
+
+# ---------------------------------------------------------------- manifest
+# Rules whose outputs the manifest records (those present in the workflow and used by the study).
+MANIFEST_RULES = [
+    "simulate_frame",
+    "design",
+    "draw_sample",
+    "fieldwork",
+    "ingest",
+    "clean",
+    "weights",
+    "indicator_weights",
+    "fit_model",
+    "gather_bootstrap",
+    "index",
+    "report",
+]
+
+
+def _rule_used(name):
+    if name in ("design", "draw_sample"):
+        return from_frame()
+    if name == "simulate_frame":
+        return from_frame() and not config["frame"].get("path")
+    if name == "fieldwork":
+        return simulated_fieldwork()
+    if name == "gather_bootstrap":
+        return int(config["bootstrap"].get("replicates", 0) or 0) > 0
+    return True
+
+
+def get_manifest_inputs():
+    present = {r.name for r in workflow.rules}
+    files = []
+    for name in MANIFEST_RULES:
+        if name in present and _rule_used(name):
+            files += [str(f) for f in getattr(rules, name).output]
+    return files
