@@ -1,0 +1,1144 @@
+"""The demo world of Company L: a customer frame and a fieldwork simulator.
+
+``simulate_frame`` builds the sampling frame: regions as strata of unequal size, branches as
+clusters nested in regions with very unequal sizes (Dirichlet-multinomial) and the size measure
+``branch_size``, customer segment, tenure and monthly spend correlated with segment and region.
+
+``simulate_fieldwork`` answers the questionnaire for a drawn sample from the ACSI model of
+figure 4-1 (seed 001)::
+
+    CE = mu(segment, region, branch) + zeta_CE
+    PQ = a_PQ + b*CE + zeta_PQ
+    PV = a_PV + b*CE + b*PQ + zeta_PV
+    CS = a_CS + b*CE + b*PQ + b*PV + zeta_CS
+    CC = a_CC + b*CS + zeta_CC            (CS -> CC negative)
+    CL = a_CL + b*CS + b*CC + zeta_CL
+    x*_j = nu_j + lambda_j * eta_c(j) + e_j,   x_j = min + step * #{tau_k < x*_j}
+
+Every customer's latent values and answers are a deterministic function of (seed, frame row):
+the random numbers come from a counter-based generator (SplitMix64 of the frame row index,
+keyed per seed and per named stream), so the whole population can be "interviewed" in chunks
+to compute the truth (item means, 0-100 construct scores, the CSI) and a sampled respondent
+answers exactly what the census says. Nonresponse depends on segment and region; defects
+(out-of-range, don't-know and refused codes, straight-liners, speeders, duplicate submissions,
+partial completes, failed attention checks) are injected in configured shares and counted in
+``injected``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logit, ndtri
+
+from .errors import ConfigError, InputError
+from .instrument import ACSI_PATHS, CONSTRUCTS, Instrument, Item
+
+__all__ = [
+    "DEFAULT_FIELDWORK",
+    "DEFAULT_FRAME",
+    "DISPOSITIONS",
+    "Fieldwork",
+    "Frame",
+    "compute_truth",
+    "population_answers",
+    "simulate_fieldwork",
+    "simulate_frame",
+]
+
+# ------------------------------------------------------------------------------- defaults
+# Keep in step with workflow/schemas/frame.schema.yaml and fieldwork.schema.yaml (a test checks).
+DEFAULT_FRAME: dict[str, Any] = {
+    "path": None,
+    "id_column": "customer_id",
+    "simulate": {
+        "n_customers": 200_000,
+        "regions": {
+            "R01": 0.22,
+            "R02": 0.17,
+            "R03": 0.15,
+            "R04": 0.12,
+            "R05": 0.11,
+            "R06": 0.09,
+            "R07": 0.08,
+            "R08": 0.06,
+        },
+        "customers_per_branch": 500,
+        "branch_concentration": 0.7,
+        "segments": {"personal": 0.62, "family": 0.28, "business": 0.10},
+        "segment_concentration": 20.0,
+        "tenure_mean": {"personal": 4.0, "family": 6.0, "business": 8.0},
+        "spend_median": {"personal": 80.0, "family": 160.0, "business": 650.0},
+        "region_spend_sd": 0.15,
+    },
+}
+
+DEFAULT_FIELDWORK: dict[str, Any] = {
+    "pilot_n": 40,
+    "start_date": "2026-09-01",
+    "main_days": 28,
+    "model": {
+        "loadings": {
+            "CE1": 0.75,
+            "CE2": 0.80,
+            "CE3": 0.70,
+            "PQ1": 0.85,
+            "PQ2": 0.80,
+            "PQ3": 0.75,
+            "PV1": 0.80,
+            "PV2": 0.85,
+            "PV3": 0.75,
+            "CS1": 0.90,
+            "CS2": 0.85,
+            "CC1": 0.80,
+            "CC2": 0.75,
+            "CL1": 0.85,
+            "CL2": 0.70,
+            "CL3": 0.70,
+        },
+        "intercepts": {
+            "CE1": 0.9,
+            "CE2": 0.9,
+            "CE3": 0.8,
+            "PQ1": 0.8,
+            "PQ2": 0.7,
+            "PQ3": 0.8,
+            "PV1": 0.5,
+            "PV2": 0.3,
+            "PV3": 0.5,
+            "CS1": 0.8,
+            "CS2": 0.6,
+            "CC1": -0.9,
+            "CC2": -1.1,
+            "CL1": 0.8,
+            "CL2": -0.3,
+            "CL3": -0.4,
+        },
+        "error_variances": {
+            "CE1": 0.45,
+            "CE2": 0.40,
+            "CE3": 0.50,
+            "PQ1": 0.30,
+            "PQ2": 0.35,
+            "PQ3": 0.40,
+            "PV1": 0.35,
+            "PV2": 0.30,
+            "PV3": 0.40,
+            "CS1": 0.25,
+            "CS2": 0.30,
+            "CC1": 0.35,
+            "CC2": 0.40,
+            "CL1": 0.30,
+            "CL2": 0.50,
+            "CL3": 0.50,
+        },
+        "paths": {
+            "CE->PQ": 0.60,
+            "CE->PV": 0.20,
+            "PQ->PV": 0.55,
+            "CE->CS": 0.10,
+            "PQ->CS": 0.45,
+            "PV->CS": 0.35,
+            "CS->CC": -0.50,
+            "CS->CL": 0.60,
+            "CC->CL": -0.20,
+        },
+        "residual_variances": {
+            "CE": 1.0,
+            "PQ": 0.64,
+            "PV": 0.55,
+            "CS": 0.35,
+            "CC": 0.75,
+            "CL": 0.50,
+        },
+        "latent_intercepts": {"PQ": 0.0, "PV": 0.0, "CS": 0.0, "CC": 0.0, "CL": 0.0},
+        "ce_mean": {
+            "segment": {"personal": 0.0, "family": 0.5, "business": -0.8},
+            "region": {
+                "R01": 0.20,
+                "R02": 0.00,
+                "R03": -0.10,
+                "R04": 0.15,
+                "R05": -0.25,
+                "R06": 0.05,
+                "R07": -0.30,
+                "R08": 0.10,
+            },
+            "branch_sd": 0.2,
+        },
+        "thresholds": [-1.5, -0.5, 0.5, 1.5],
+        "quantity_top_width": 30,
+    },
+    "response": {
+        "segment": {"personal": 0.40, "family": 0.60, "business": 0.15},
+        "region_logit": {
+            "R01": 0.3,
+            "R02": 0.0,
+            "R03": -0.15,
+            "R04": 0.2,
+            "R05": -0.35,
+            "R06": 0.05,
+            "R07": -0.45,
+            "R08": 0.15,
+        },
+        "ineligible": 0.02,
+        "unknown_eligibility": 0.03,
+        "refusal_share": 0.6,
+    },
+    "defects": {
+        "duplicates": 0.02,
+        "out_of_range": 0.004,
+        "dont_know": 0.02,
+        "refused": 0.01,
+        "straightliners": 0.03,
+        "speeders": 0.03,
+        "attention_failed": 0.03,
+        "partials": 0.05,
+    },
+    "speeder_max_sec": 90,
+    "normal_min_sec": 180,
+}
+
+DISPOSITIONS = ("complete", "partial", "refusal", "noncontact", "ineligible", "unknown_eligibility")
+
+TRUTH_DEFINITION = (
+    "Population = every eligible customer of the frame (eligibility is a fixed property of each "
+    "customer: ineligible with probability fieldwork.response.ineligible), answering without "
+    "defects. Item means are on "
+    "each item's own scale after recoding (reverse-coded items recoded, quantities cut to their "
+    "five levels). A construct's 0-100 score for a customer is the mean over its items of "
+    "(x - min) / (max - min) * 100 on the item scale after recoding; the population score is "
+    "its mean over customers (overall, by segment, by region). The CSI is the population mean "
+    "0-100 score of customer satisfaction (CS)."
+)
+
+
+_ID_MAPS = frozenset(
+    {
+        "regions",
+        "segments",
+        "tenure_mean",
+        "spend_median",
+        "loadings",
+        "intercepts",
+        "error_variances",
+        "segment",
+        "region",
+        "region_logit",
+    }
+)
+"""Settings keyed by item, segment or region ids: a given map replaces the default as a whole
+(as the config schema's defaults do), so a study with other segments gets no stray defaults."""
+
+
+def _merged(defaults: Mapping[str, Any], given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Deep-merge ``given`` over ``defaults``: dicts merged key by key, except the id-keyed maps
+    of ``_ID_MAPS`` and non-dict values, which are replaced."""
+    out = copy.deepcopy(dict(defaults))
+    for k, v in (given or {}).items():
+        if k not in _ID_MAPS and isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _merged(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+# ------------------------------------------------------------ counter-based random numbers
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _stream_key(seed: int, name: str) -> np.uint64:
+    """64-bit key of the named random stream under ``seed`` (via numpy's SeedSequence)."""
+    ss = np.random.SeedSequence([int(seed), zlib.crc32(name.encode("utf-8"))])
+    return ss.generate_state(1, np.uint64)[0]
+
+
+def _splitmix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser (Steele, Lea & Flood 2014), vectorised over uint64."""
+    z = z ^ (z >> np.uint64(30))
+    z = z * _M1
+    z = z ^ (z >> np.uint64(27))
+    z = z * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def _uniform(seed: int, name: str, index: np.ndarray) -> np.ndarray:
+    """U(0,1) for counters ``index`` in stream ``name``: a pure function of (seed, name, index)."""
+    z = (np.asarray(index, dtype=np.uint64) + np.uint64(1)) * _GOLDEN + _stream_key(seed, name)
+    z = _splitmix(z)
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+def _normal(seed: int, name: str, index: np.ndarray) -> np.ndarray:
+    """Standard normal by inversion of :func:`_uniform`."""
+    return ndtri(_uniform(seed, name, index))
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    """An ordinary seeded generator for draws that are not per customer (PII, defects)."""
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([int(seed), zlib.crc32(name.encode("utf-8"))]))
+    )
+
+
+def _take_str(categories: np.ndarray | list[str], codes: np.ndarray) -> pd.Series:
+    """Strings from integer codes without Python objects per row (pyarrow take)."""
+    import pyarrow as pa
+
+    arr = pa.array(list(categories), type=pa.string()).take(pa.array(codes))
+    return arr.to_pandas()
+
+
+# ------------------------------------------------------------------------------- the frame
+@dataclass
+class Frame:
+    """A simulated customer frame (one row per customer) with its generating settings."""
+
+    frame: pd.DataFrame
+    seed: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame
+
+    def summary(self) -> pd.DataFrame:
+        """Customers and branches per region x segment, with region totals (segment 'all')."""
+        return frame_summary(self.frame)
+
+    def summary_json(self) -> dict[str, Any]:
+        """Headline counts: customers, branches, regions, segment shares, branch-size spread."""
+        f = self.frame
+        sizes = f.drop_duplicates("branch")["branch_size"].to_numpy()
+        regions = f.groupby("region", sort=True).agg(
+            customers=("branch", "size"), branches=("branch", "nunique")
+        )
+        seg = f["segment"].value_counts().sort_index()
+        return {
+            "seed": self.seed,
+            "n_customers": int(len(f)),
+            "n_branches": int(len(sizes)),
+            "n_regions": int(len(regions)),
+            "regions": {
+                r: {"customers": int(row.customers), "branches": int(row.branches)}
+                for r, row in regions.iterrows()
+            },
+            "segments": {s: {"customers": int(n), "share": n / len(f)} for s, n in seg.items()},
+            "branch_size": {
+                "min": int(sizes.min()),
+                "median": float(np.median(sizes)),
+                "max": int(sizes.max()),
+                "cv": float(sizes.std() / sizes.mean()),
+            },
+            "settings": self.settings,
+        }
+
+
+def frame_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Customers and branches per region x segment, plus a row per region with segment 'all'."""
+    g = frame.groupby(["region", "segment"], sort=True).agg(
+        customers=("branch", "size"), branches=("branch", "nunique")
+    )
+    tot = frame.groupby("region", sort=True).agg(
+        customers=("branch", "size"), branches=("branch", "nunique")
+    )
+    tot["segment"] = "all"
+    out = pd.concat([g.reset_index(), tot.reset_index()], ignore_index=True)
+    out = out.sort_values(["region", "segment"], kind="stable").reset_index(drop=True)
+    return out[["region", "segment", "customers", "branches"]]
+
+
+def _check_shares(shares: Mapping[str, Any], key: str) -> tuple[list[str], np.ndarray]:
+    if not shares:
+        raise ConfigError("must list at least one entry with a positive share", key=key)
+    names = list(shares)
+    p = np.array([float(shares[n]) for n in names])
+    if (p <= 0).any() or not np.isfinite(p).all():
+        bad = [n for n, v in zip(names, p, strict=True) if not v > 0]
+        raise ConfigError(f"shares must be positive numbers; got {bad}", key=key)
+    return names, p / p.sum()
+
+
+def simulate_frame(config_section: Mapping[str, Any] | None = None, seed: int = 0) -> Frame:
+    """Simulate the Company L customer frame.
+
+    Region sizes ~ Multinomial(N, region shares); in region h, B_h = max(2, round(N_h / c))
+    branches whose sizes are 1 + Multinomial(N_h - B_h, Dirichlet(alpha)) (small alpha: very
+    unequal); each branch's segment mix ~ Dirichlet(kappa * shares); tenure ~ Gamma(2, mean/2)
+    by segment; spend = median(segment) * region factor * exp(0.5 z + 0.03 (tenure - mean)).
+    ``config_section`` is the study config's ``frame`` section (its ``simulate`` block is used).
+    """
+    cfg = _merged(DEFAULT_FRAME, config_section)
+    sim = cfg["simulate"]
+    id_col = cfg.get("id_column") or "customer_id"
+    n = int(sim["n_customers"])
+    if n < 1:
+        raise ConfigError(f"must be a positive integer, got {n}", key="frame.simulate.n_customers")
+    regions, p_reg = _check_shares(sim["regions"], "frame.simulate.regions")
+    segments, p_seg = _check_shares(sim["segments"], "frame.simulate.segments")
+    for s in segments:
+        for k in ("tenure_mean", "spend_median"):
+            if s not in sim[k]:
+                raise ConfigError(
+                    f"has no value for segment {s!r}; give one for each of {segments}",
+                    key=f"frame.simulate.{k}",
+                )
+    cpb = float(sim["customers_per_branch"])
+    alpha = float(sim["branch_concentration"])
+    kappa = float(sim["segment_concentration"])
+    rng = _rng(seed, "frame")
+
+    # regions (strata) and branches (clusters): vectorised per region, no loop over branches
+    n_h = rng.multinomial(n, p_reg)
+    if (n_h < 1).any():
+        raise ConfigError(
+            f"n_customers={n} is too small for {len(regions)} regions (a region got no customer)",
+            key="frame.simulate.n_customers",
+        )
+    b_h = np.minimum(np.maximum(np.rint(n_h / cpb).astype(np.int64), 2), n_h)
+    sizes = []
+    for nh, bh in zip(n_h, b_h, strict=True):
+        w = rng.dirichlet(np.full(bh, alpha))
+        sizes.append(1 + rng.multinomial(nh - bh, w / w.sum()))
+    branch_size = np.concatenate(sizes)
+    branch_region = np.repeat(np.arange(len(regions)), b_h)
+    within = np.arange(len(branch_size)) - np.repeat(np.cumsum(b_h) - b_h, b_h) + 1
+    width = max(3, len(str(int(b_h.max()))))
+    branch_names = (
+        pd.Series(np.asarray(regions, dtype=object)[branch_region]).astype("str")
+        + "-B"
+        + pd.Series(within).astype("str").str.zfill(width)
+    ).to_numpy()
+
+    # branch segment mixes: region mix ~ Dirichlet(50 p), branch mix ~ Dirichlet(kappa * region mix)
+    reg_mix = rng.dirichlet(50.0 * p_seg, size=len(regions))
+    g = rng.standard_gamma(kappa * reg_mix[branch_region])
+    br_mix = np.cumsum(g / g.sum(axis=1, keepdims=True), axis=1)
+    branch_code = np.repeat(np.arange(len(branch_size)), branch_size)
+    u = rng.random(n)
+    seg_code = np.zeros(n, dtype=np.int8)
+    for k in range(len(segments) - 1):  # loop over segments only
+        seg_code += u > br_mix[branch_code, k]
+    region_code = branch_region[branch_code]
+
+    t_mean = np.array([float(sim["tenure_mean"][s]) for s in segments])
+    tenure = np.round(rng.standard_gamma(2.0, n) * (t_mean / 2.0)[seg_code], 1)
+    med = np.array([float(sim["spend_median"][s]) for s in segments])
+    reg_fac = np.exp(float(sim["region_spend_sd"]) * rng.standard_normal(len(regions)))
+    spend = (
+        med[seg_code]
+        * reg_fac[region_code]
+        * np.exp(0.5 * rng.standard_normal(n) + 0.03 * (tenure - t_mean[seg_code]))
+    )
+    spend = np.round(spend, 2)
+
+    frame = pd.DataFrame(
+        {
+            id_col: _customer_ids(n),
+            "region": _take_str(regions, region_code),
+            "branch": _take_str(branch_names, branch_code),
+            "branch_size": branch_size[branch_code].astype(np.int64),
+            "segment": _take_str(segments, seg_code),
+            "tenure_years": tenure,
+            "monthly_spend": spend,
+        }
+    )
+    return Frame(frame=frame, seed=int(seed), settings=sim)
+
+
+def _customer_ids(n: int, prefix: str = "C", min_width: int = 7) -> pd.Series:
+    """Ids 'C0000001'... built as fixed-width bytes (no Python object per customer)."""
+    import pyarrow as pa
+
+    width = max(min_width, len(str(n)))
+    w = width + len(prefix)
+    buf = np.empty((n, w), dtype=np.uint8)
+    buf[:, : len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    x = np.arange(1, n + 1, dtype=np.int64)
+    for k in range(w - 1, len(prefix) - 1, -1):
+        buf[:, k] = x % 10 + 48
+        x //= 10
+    offsets = np.arange(0, n * w + 1, w, dtype=np.int64)
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf.ravel()))
+    return arr.cast(pa.string()).to_pandas()
+
+
+# ------------------------------------------------------------------------- the ACSI model
+@dataclass(frozen=True)
+class _Keys:
+    """Per-customer keys of the population: frame row index and the codes the model uses."""
+
+    position: np.ndarray  # int64 frame row
+    segment: np.ndarray  # int codes into segments
+    region: np.ndarray  # int codes into regions
+    branch: np.ndarray  # int codes into branches (sorted branch ids)
+    segments: list[str]
+    regions: list[str]
+
+
+def _frame_keys(frame: pd.DataFrame, file: str | None = None) -> _Keys:
+    for col in ("segment", "region", "branch"):
+        if col not in frame.columns:
+            raise InputError(
+                f"the frame has no column {col!r}; the simulator needs segment, region and branch",
+                file=file,
+                column=col,
+            )
+    codes = {}
+    for col in ("segment", "region", "branch"):
+        c, cats = pd.factorize(frame[col], sort=True)
+        if (c < 0).any():
+            raise InputError(
+                "missing value; every customer needs a segment, region and branch",
+                file=file,
+                row=int(np.flatnonzero(c < 0)[0]) + 1,
+                column=col,
+            )
+        codes[col] = (c, cats)
+    (seg, segs), (reg, regs), (br, _) = codes["segment"], codes["region"], codes["branch"]
+    return _Keys(
+        position=np.arange(len(frame), dtype=np.int64),
+        segment=seg,
+        region=reg,
+        branch=br,
+        segments=[str(s) for s in segs],
+        regions=[str(r) for r in regs],
+    )
+
+
+def _subset(keys: _Keys, rows: np.ndarray | slice) -> _Keys:
+    return _Keys(
+        keys.position[rows],
+        keys.segment[rows],
+        keys.region[rows],
+        keys.branch[rows],
+        keys.segments,
+        keys.regions,
+    )
+
+
+def _endogenous_order() -> list[str]:
+    return [c for c in CONSTRUCTS if c != "CE"]
+
+
+def _model_checked(model: Mapping[str, Any], instrument: Instrument, keys: _Keys) -> None:
+    for it in instrument.items:
+        for k in ("loadings", "intercepts", "error_variances"):
+            if it.id not in model[k]:
+                raise ConfigError(
+                    f"has no value for item {it.id!r} of the instrument",
+                    key=f"fieldwork.model.{k}",
+                )
+        if it.construct not in CONSTRUCTS:
+            raise ConfigError(
+                f"item {it.id!r} belongs to {it.construct!r}; the simulator knows {CONSTRUCTS}",
+                key="instrument",
+            )
+    for s in keys.segments:
+        if s not in model["ce_mean"]["segment"]:
+            raise ConfigError(
+                f"has no latent mean for segment {s!r} (segments in the frame: {keys.segments})",
+                key="fieldwork.model.ce_mean.segment",
+            )
+
+
+def _thresholds(model: Mapping[str, Any], points: int) -> np.ndarray:
+    tau = np.asarray(model["thresholds"], dtype=float)
+    if points == len(tau) + 1:
+        return tau
+    return np.linspace(tau[0], tau[-1], points - 1)
+
+
+def _latent(keys: _Keys, model: Mapping[str, Any], seed: int) -> dict[str, np.ndarray]:
+    """Latent variables of figure 4-1 for the customers in ``keys``."""
+    ce = model["ce_mean"]
+    seg_off = np.array([float(ce["segment"][s]) for s in keys.segments])
+    reg_off = np.array([float(ce["region"].get(r, 0.0)) for r in keys.regions])
+    mu = seg_off[keys.segment] + reg_off[keys.region]
+    if float(ce["branch_sd"]) > 0:
+        mu = mu + float(ce["branch_sd"]) * _normal(seed, "branch", keys.branch)
+    psi = model["residual_variances"]
+    eta = {"CE": mu + math.sqrt(float(psi["CE"])) * _normal(seed, "zeta:CE", keys.position)}
+    paths = model["paths"]
+    for c in _endogenous_order():
+        v = float(model["latent_intercepts"].get(c, 0.0)) + math.sqrt(float(psi[c])) * _normal(
+            seed, f"zeta:{c}", keys.position
+        )
+        for src, dst in ACSI_PATHS:
+            if dst == c:
+                v = v + float(paths[f"{src}->{dst}"]) * eta[src]
+        eta[c] = v
+    return eta
+
+
+def _cut_points(it: Item) -> np.ndarray:
+    q = it.quantity or {}
+    pts = ((q.get("cut") or {}).get("points")) if isinstance(q.get("cut"), dict) else None
+    if pts is None:
+        lo, hi = float(q.get("min", 0)), float(q.get("max", 100))
+        pts = np.linspace(lo, hi, it.scale.points + 1)
+    return np.asarray(pts, dtype=float)
+
+
+def population_answers(
+    keys: _Keys, instrument: Instrument, model: Mapping[str, Any], seed: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Answers of the customers in ``keys`` without defects.
+
+    Returns (recoded item values on each item's own scale, latent values, raw quantities in %
+    for quantity items). A pure function of (seed, frame row): any subset gives the same
+    values as the full population.
+    """
+    eta = _latent(keys, model, seed)
+    values: dict[str, np.ndarray] = {}
+    pct: dict[str, np.ndarray] = {}
+    for it in instrument.items:
+        xs = (
+            float(model["intercepts"][it.id])
+            + float(model["loadings"][it.id]) * eta[it.construct]
+            + math.sqrt(float(model["error_variances"][it.id]))
+            * _normal(seed, f"eps:{it.id}", keys.position)
+        )
+        if it.kind == "quantity":
+            pts = _cut_points(it)
+            n_levels = len(pts) - 1
+            level = np.searchsorted(_thresholds(model, n_levels), xs)  # 0..n_levels-1
+            lo, hi = pts[level], pts[level + 1]
+            top = level == n_levels - 1
+            hi = np.where(top, np.minimum(hi, lo + float(model["quantity_top_width"])), hi)
+            # an interior integer of the interval (never on a cut point), else the midpoint
+            n_int = np.ceil(hi) - np.floor(lo) - 1
+            u = _uniform(seed, f"pct:{it.id}", keys.position)
+            val = np.where(
+                n_int >= 1, np.floor(lo) + 1 + np.floor(u * np.maximum(n_int, 1)), (lo + hi) / 2
+            )
+            pct[it.id] = val
+            step = (it.scale.max - it.scale.min) / (n_levels - 1)
+            values[it.id] = it.scale.min + step * level
+        else:
+            k = it.scale.points
+            level = np.searchsorted(_thresholds(model, k), xs)
+            step = (it.scale.max - it.scale.min) / (k - 1)
+            values[it.id] = it.scale.min + step * level
+    return values, eta, pct
+
+
+# ------------------------------------------------------------------------------- the truth
+def compute_truth(
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    params: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    chunk_size: int = 1_000_000,
+) -> dict[str, Any]:
+    """True population values over the whole frame, computed in chunks of ``chunk_size`` rows.
+
+    Item means (after recoding), construct 0-100 scores and the CSI (mean CS score), overall,
+    by segment and by region; see ``TRUTH_DEFINITION``. Item sums are sums of small integers
+    on the scale grid, so the census of the simulated answers reproduces them exactly.
+    """
+    p = _merged(DEFAULT_FIELDWORK, params)
+    model = p["model"]
+    keys = _frame_keys(frame)
+    _model_checked(model, instrument, keys)
+    return _truth_from_keys(keys, instrument, model, seed, chunk_size, p)
+
+
+def _truth_from_keys(keys, instrument, model, seed, chunk_size, params) -> dict[str, Any]:
+    items = instrument.item_ids
+    n_seg, n_reg = len(keys.segments), len(keys.regions)
+    n_cell = n_seg * n_reg
+    count = np.zeros(n_cell)
+    sums = np.zeros((len(items), n_cell))
+    lat_sums = np.zeros((len(CONSTRUCTS), n_cell))
+    p_ineligible = float(params["response"]["ineligible"])
+    for start in range(0, len(keys.position), chunk_size):
+        sub = _subset(keys, slice(start, start + chunk_size))
+        eligible = _uniform(seed, "eligibility", sub.position) >= p_ineligible
+        sub = _subset(sub, eligible)
+        vals, eta, _ = population_answers(sub, instrument, model, seed)
+        cell = sub.segment.astype(np.int64) * n_reg + sub.region
+        count += np.bincount(cell, minlength=n_cell)
+        for j, iid in enumerate(items):
+            sums[j] += np.bincount(cell, weights=vals[iid], minlength=n_cell)
+        for j, c in enumerate(CONSTRUCTS):
+            lat_sums[j] += np.bincount(cell, weights=eta[c], minlength=n_cell)
+
+    count_sr = count.reshape(n_seg, n_reg)
+    sums_sr = sums.reshape(len(items), n_seg, n_reg)
+
+    def item_means(axis_keep: str | None) -> dict:
+        if axis_keep is None:
+            return {iid: sums_sr[j].sum() / count_sr.sum() for j, iid in enumerate(items)}
+        ax = 1 if axis_keep == "segment" else 0  # axis of count_sr to sum over
+        names = keys.segments if axis_keep == "segment" else keys.regions
+        c = count_sr.sum(axis=ax)
+        s = sums_sr.sum(axis=1 + ax)
+        return {
+            g: {iid: s[j, gi] / c[gi] for j, iid in enumerate(items)}
+            for gi, g in enumerate(names)
+            if c[gi] > 0
+        }
+
+    def scores(means: Mapping[str, float]) -> dict[str, float]:
+        out = {}
+        for c in instrument.construct_ids:
+            its = instrument.items_of(c)
+            out[c] = float(np.mean([it.scale.to_0_100(means[it.id]) for it in its]))
+        return out
+
+    overall = item_means(None)
+    by_seg = item_means("segment")
+    by_reg = item_means("region")
+    cs_scores = {
+        "overall": scores(overall),
+        "by_segment": {g: scores(m) for g, m in by_seg.items()},
+        "by_region": {g: scores(m) for g, m in by_reg.items()},
+    }
+    csi = {
+        "overall": cs_scores["overall"]["CS"],
+        "by_segment": {g: s["CS"] for g, s in cs_scores["by_segment"].items()},
+        "by_region": {g: s["CS"] for g, s in cs_scores["by_region"].items()},
+    }
+    n_total = count.sum()
+    return {
+        "definition": TRUTH_DEFINITION,
+        "seed": int(seed),
+        "n_population": int(n_total),
+        "population_by_segment": {
+            g: int(c) for g, c in zip(keys.segments, count_sr.sum(axis=1), strict=True)
+        },
+        "population_by_region": {
+            g: int(c) for g, c in zip(keys.regions, count_sr.sum(axis=0), strict=True)
+        },
+        "item_means": overall,
+        "item_means_by_segment": by_seg,
+        "item_means_by_region": by_reg,
+        "construct_scores": cs_scores,
+        "csi": csi,
+        "n_frame": int(len(keys.position)),
+        "latent_means": {c: lat_sums[j].sum() / n_total for j, c in enumerate(CONSTRUCTS)},
+        "latent_means_by_segment": {
+            g: {
+                c: lat_sums[j].reshape(n_seg, n_reg)[gi].sum() / count_sr[gi].sum()
+                for j, c in enumerate(CONSTRUCTS)
+            }
+            for gi, g in enumerate(keys.segments)
+            if count_sr[gi].sum() > 0
+        },
+        "parameters": {
+            "model": model,
+            "response": params["response"],
+            "paths_figure_4_1": [f"{a}->{b}" for a, b in ACSI_PATHS],
+        },
+        "item_scales": {
+            it.id: {
+                "min": it.scale.min,
+                "max": it.scale.max,
+                "points": it.scale.points,
+                "reverse": it.reverse,
+                "kind": it.kind,
+            }
+            for it in instrument.items
+        },
+    }
+
+
+# ------------------------------------------------------------------------------ fieldwork
+@dataclass
+class Fieldwork:
+    """Result of the fieldwork simulation: raw submissions, dispositions, truth, defect counts."""
+
+    raw: pd.DataFrame
+    dispositions: pd.DataFrame
+    truth: dict[str, Any]
+    injected: dict[str, Any]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.raw
+
+    def summary(self) -> pd.DataFrame:
+        """Dispositions by segment (counts)."""
+        return self.dispositions.pivot_table(
+            index="segment", columns="disposition", values="customer_id", aggfunc="size"
+        ).fillna(0)
+
+
+_ZH_SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗"]  # fmt: skip
+_ZH_SURNAMES_PY = ["wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma", "zhu", "hu", "guo", "he", "gao", "lin", "luo"]  # fmt: skip
+_ZH_GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英"]  # fmt: skip
+_ZH_GIVEN_PY = ["wei", "fang", "na", "min", "jing", "li", "qiang", "lei", "jun", "yang", "yong", "yan", "jie", "juan", "tao", "ming", "chao", "xiuying", "xia", "ping", "gang", "guiying"]  # fmt: skip
+_EN_FIRST = ["James", "Mary", "John", "Linda", "David", "Emma", "Michael", "Sarah", "Daniel", "Grace", "Kevin", "Alice"]  # fmt: skip
+_EN_LAST = ["Smith", "Chen", "Wong", "Brown", "Lee", "Taylor", "Wilson", "Lam", "Ho", "Cheung"]  # fmt: skip
+_DOMAINS = ["example.com", "example.cn", "example.net", "mail.example.org"]
+_PHONE_PREFIX = ["130", "131", "136", "137", "138", "139", "150", "158", "186", "188"]
+_COMMENTS = [
+    "信号不好，经常掉线",
+    "客服态度很好",
+    "网速太慢了",
+    "希望降低资费",
+    "营业厅排队时间太长",
+    "The bill was too high this month",
+    "Great service at the branch",
+    "5G coverage is poor in my area",
+    "套餐太复杂，看不懂",
+    "Please call me back about my contract",
+]
+_COMMENT_WITH_PHONE = "请回电 "
+
+
+def _pii(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Synthetic names (Chinese or English), mobile phones like 13812345678, e-mails, comments."""
+    english = rng.random(n) < 0.2
+    s = rng.integers(0, len(_ZH_SURNAMES), n)
+    gvn = rng.integers(0, len(_ZH_GIVEN), n)
+    f_en = rng.integers(0, len(_EN_FIRST), n)
+    l_en = rng.integers(0, len(_EN_LAST), n)
+    zh_name = _take_str(_ZH_SURNAMES, s) + _take_str(_ZH_GIVEN, gvn)
+    en_name = _take_str(_EN_FIRST, f_en) + " " + _take_str(_EN_LAST, l_en)
+    name = zh_name.where(~english, en_name)
+    zh_user = _take_str(_ZH_GIVEN_PY, gvn) + "." + _take_str(_ZH_SURNAMES_PY, s)
+    en_user = (_take_str(_EN_FIRST, f_en) + "." + _take_str(_EN_LAST, l_en)).str.lower()
+    user = zh_user.where(~english, en_user)
+    digits = pd.Series(rng.integers(0, 100, n)).astype("str").str.zfill(2)
+    email = user + digits + "@" + _take_str(_DOMAINS, rng.integers(0, len(_DOMAINS), n))
+    phone = _take_str(_PHONE_PREFIX, rng.integers(0, len(_PHONE_PREFIX), n)) + pd.Series(
+        rng.integers(0, 100_000_000, n)
+    ).astype("str").str.zfill(8)
+    kind = rng.random(n)
+    text = _take_str(_COMMENTS, rng.integers(0, len(_COMMENTS), n))
+    comment = text.where(kind < 0.30, "")
+    comment = comment.where(~(kind >= 0.97), _COMMENT_WITH_PHONE + phone)
+    return pd.DataFrame({"name": name, "phone": phone, "email": email, "comment": comment})
+
+
+def _n_of(share: float, total: int) -> int:
+    return int(math.floor(float(share) * total + 0.5))
+
+
+def _out_of_range_codes(it: Item) -> np.ndarray:
+    """Off-scale codes for an item: e.g. 0, 6, 7, 55 on a 1-5 scale; 101, 150, 250 for a %."""
+    missing = set(it.all_missing_codes)
+    if it.kind == "quantity":
+        q = it.quantity or {}
+        hi = float(q.get("max", 100))
+        cand = [hi + 1, hi + 50, hi + 150]
+    else:
+        cand = [it.scale.min - 1, it.scale.max + 1, it.scale.max + 2, 55]
+    return np.array([c for c in cand if c not in missing and not it.scale.min <= c <= it.scale.max])
+
+
+def simulate_fieldwork(
+    sample: pd.DataFrame,
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    truth_params: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    *,
+    id_column: str = "customer_id",
+    sample_file: str | None = None,
+    frame_file: str | None = None,
+    chunk_size: int = 1_000_000,
+) -> Fieldwork:
+    """Field the questionnaire for the sampled units of ``sample`` (column ``unit_id``).
+
+    Outcome per unit (counter-based on the frame row): ineligible / unknown eligibility with
+    the configured shares; otherwise a respondent with probability
+    expit(logit(rate[segment]) + region_logit[region]), else refusal or noncontact. Respondents'
+    answers come from :func:`population_answers`; defects are then injected in exact numbers
+    round(share * base) on disjoint respondents (partials, straight-liners, speeders, failed
+    attention checks) and distinct cells (out-of-range, don't-know, refused); duplicates are
+    resubmissions (same respondent_id, later time). Truth is computed over the whole frame.
+    """
+    p = _merged(DEFAULT_FIELDWORK, truth_params)
+    model, resp, defects = p["model"], p["response"], p["defects"]
+    src = sample_file or "sample"
+    if "unit_id" not in sample.columns:
+        raise InputError(
+            "the sample has no column 'unit_id' (the frame id of each sampled unit)",
+            file=src,
+            column="unit_id",
+        )
+    if id_column not in frame.columns:
+        raise InputError(
+            f"the frame has no id column {id_column!r} (config key frame.id_column)",
+            file=frame_file,
+            column=id_column,
+        )
+    keys_all = _frame_keys(frame, frame_file)
+    _model_checked(model, instrument, keys_all)
+    for s in keys_all.segments:
+        if s not in resp["segment"]:
+            raise ConfigError(
+                f"has no response rate for segment {s!r} (segments in the frame: "
+                f"{keys_all.segments})",
+                key="fieldwork.response.segment",
+            )
+    unit = sample["unit_id"].astype("str")
+    pos = pd.Index(frame[id_column].astype("str")).get_indexer(unit)
+    if (pos < 0).any():
+        bad = int(np.flatnonzero(pos < 0)[0])
+        raise InputError(
+            f"unit_id {unit.iloc[bad]!r} is not in the frame (column {id_column!r})",
+            file=src,
+            row=bad + 1,
+            column="unit_id",
+        )
+    if unit.duplicated().any():
+        bad = int(np.flatnonzero(unit.duplicated().to_numpy())[0])
+        raise InputError(
+            f"unit_id {unit.iloc[bad]!r} is sampled twice; one row per unit is expected",
+            file=src,
+            row=bad + 1,
+            column="unit_id",
+        )
+    share_sum = sum(
+        float(defects[k]) for k in ("partials", "straightliners", "speeders", "attention_failed")
+    )
+    if share_sum > 1:
+        raise ConfigError(
+            f"partials + straightliners + speeders + attention_failed = {share_sum:g} exceeds 1 "
+            "(they are injected on different respondents)",
+            key="fieldwork.defects",
+        )
+    keys = _subset(keys_all, pos)
+    n = len(pos)
+
+    # ---- dispositions (counter-based: a unit's outcome does not depend on who else is drawn)
+    u_el = _uniform(seed, "eligibility", keys.position)
+    p_in, p_unk = float(resp["ineligible"]), float(resp["unknown_eligibility"])
+    rate = np.array([float(resp["segment"][s]) for s in keys.segments])
+    reg_l = np.array([float(resp["region_logit"].get(r, 0.0)) for r in keys.regions])
+    with np.errstate(divide="ignore"):
+        p_resp = expit(logit(rate[keys.segment]) + reg_l[keys.region])
+    responds = _uniform(seed, "response", keys.position) < p_resp
+    refusal = _uniform(seed, "refusal", keys.position) < float(resp["refusal_share"])
+    disp = np.where(
+        u_el < p_in,
+        "ineligible",
+        np.where(
+            u_el < p_in + p_unk,
+            "unknown_eligibility",
+            np.where(responds, "complete", np.where(refusal, "refusal", "noncontact")),
+        ),
+    ).astype(object)
+    resp_idx = np.flatnonzero(disp == "complete")  # respondents, in sample order
+    n_resp = len(resp_idx)
+
+    rng = _rng(seed, "fieldwork-defects")
+    perm = rng.permutation(n_resp)
+    counts = {
+        k: _n_of(defects[k], n_resp)
+        for k in ("partials", "straightliners", "speeders", "attention_failed")
+    }
+    sets, start = {}, 0
+    for k in ("partials", "straightliners", "speeders", "attention_failed"):
+        sets[k] = np.sort(perm[start : start + counts[k]])
+        start += counts[k]
+    disp[resp_idx[sets["partials"]]] = "partial"
+
+    # ---- answers: the population's answers for these customers
+    vals, _, pct = population_answers(_subset(keys, resp_idx), instrument, model, seed)
+    items = instrument.items
+    raw = np.empty((n_resp, len(items)), dtype=np.float64)
+    for j, it in enumerate(items):
+        if it.kind == "quantity":
+            raw[:, j] = pct[it.id]
+        elif it.reverse:
+            raw[:, j] = it.scale.min + it.scale.max - vals[it.id]
+        else:
+            raw[:, j] = vals[it.id]
+
+    # straight-liners: every Likert item the same raw code
+    likert = np.array([it.kind != "quantity" for it in items])
+    sl = sets["straightliners"]
+    if len(sl):
+        codes = rng.choice(np.array([5.0, 4.0, 3.0, 1.0]), size=len(sl), p=[0.5, 0.2, 0.2, 0.1])
+        raw[np.ix_(sl, np.flatnonzero(likert))] = codes[:, None]
+
+    # partials: break off after k items (3 <= k <= n_items - 4); the rest is missing
+    n_items = len(items)
+    answered = np.full(n_resp, n_items)
+    pa_ = sets["partials"]
+    if len(pa_):
+        k = rng.integers(3, max(4, n_items - 3), len(pa_))
+        answered[pa_] = k
+        raw[np.arange(n_items)[None, :] >= answered[:, None]] = np.nan
+
+    # cell defects on the answered cells of non-partial, non-straight-liner respondents
+    clean_resp = np.ones(n_resp, dtype=bool)
+    clean_resp[pa_] = False
+    clean_resp[sl] = False
+    cand_rows = np.flatnonzero(clean_resp)
+    m = len(cand_rows) * n_items
+    n_oor = _n_of(defects["out_of_range"], m)
+    n_dk = _n_of(defects["dont_know"], m)
+    n_rf = _n_of(defects["refused"], m)
+    cells = rng.choice(m, size=n_oor + n_dk + n_rf, replace=False) if m else np.array([], int)
+    rows, cols = cand_rows[cells // n_items], cells % n_items
+    by_item: dict[str, dict[str, int]] = {"out_of_range": {}, "dont_know": {}, "refused": {}}
+    kinds = np.repeat(np.array([0, 1, 2]), [n_oor, n_dk, n_rf])
+    for j, it in enumerate(items):  # loop over the 16 items only
+        sel = cols == j
+        for kind_code, name in enumerate(("out_of_range", "dont_know", "refused")):
+            s = sel & (kinds == kind_code)
+            if not s.any():
+                continue
+            if name == "out_of_range":
+                cand = _out_of_range_codes(it)
+                raw[rows[s], j] = cand[rng.integers(0, len(cand), int(s.sum()))]
+            else:
+                codes = it.missing_codes.get(name)
+                if not codes:
+                    raise ConfigError(
+                        f"item {it.id!r} has no {name!r} missing code but "
+                        f"fieldwork.defects.{name} > 0",
+                        key=f"fieldwork.defects.{name}",
+                    )
+                raw[rows[s], j] = codes[0]
+            by_item[name][it.id] = int(s.sum())
+
+    # attention check ("choose 4"), asked after the third block
+    attention_pos = min(9, n_items)
+    att = np.full(n_resp, 4.0)
+    af = sets["attention_failed"]
+    att[af] = rng.choice(np.array([1.0, 2.0, 3.0, 5.0]), len(af))
+    att[answered < attention_pos] = np.nan
+
+    # durations: normal ~ lognormal(median 420 s), floored; speeders well below the floor
+    dur = np.maximum(
+        np.round(420 * np.exp(0.35 * rng.standard_normal(n_resp))), p["normal_min_sec"]
+    )
+    dur = np.where(answered < n_items, np.maximum(np.round(dur * answered / n_items), 120), dur)
+    sp = sets["speeders"]
+    dur[sp] = rng.integers(30, int(p["speeder_max_sec"]), len(sp))
+
+    # waves and interview times: the pilot first, then the main wave
+    pilot_n = min(int(p["pilot_n"]), n_resp)
+    pilot = np.zeros(n_resp, dtype=bool)
+    pilot[rng.choice(n_resp, pilot_n, replace=False)] = True
+    day0 = np.datetime64(str(p["start_date"]), "s")
+    day = np.where(
+        pilot, rng.integers(0, 3, n_resp), 7 + rng.integers(0, int(p["main_days"]), n_resp)
+    )
+    sec = rng.integers(8 * 3600, 21 * 3600, n_resp)
+    start_t = day0 + (day * 86400 + sec).astype("timedelta64[s]")
+
+    cust = frame[id_column].astype("str").to_numpy()[keys.position[resp_idx]]
+    fr = frame.iloc[keys.position[resp_idx]]
+    out = pd.DataFrame(
+        {
+            "customer_id": cust,
+            "region": fr["region"].astype("str").to_numpy(),
+            "branch": fr["branch"].astype("str").to_numpy(),
+            "segment": fr["segment"].astype("str").to_numpy(),
+            "wave": np.where(pilot, "pilot", "main"),
+            "_t": start_t,
+            "duration_sec": dur.astype(np.int64),
+        }
+    )
+    for j, it in enumerate(items):
+        col = pd.array(raw[:, j], dtype="Float64")
+        whole = np.isnan(raw[:, j]) | (raw[:, j] == np.round(raw[:, j]))
+        out[it.id] = col.astype("Int64") if whole.all() else col
+    out["attention_check"] = pd.array(att, dtype="Float64").astype("Int64")
+    out = pd.concat([out, _pii(rng, n_resp)], axis=1)
+
+    # respondent ids in order of interview time
+    order = np.lexsort((cust, start_t))
+    rid_width = max(6, len(str(n_resp)))
+    rid = np.empty(n_resp, dtype=object)
+    rid[order] = (
+        "R" + pd.Series(np.arange(1, n_resp + 1)).astype("str").str.zfill(rid_width)
+    ).to_numpy()
+    out.insert(0, "respondent_id", rid)
+
+    # duplicates: resubmissions of the same questionnaire 1-30 minutes later
+    n_dup = _n_of(defects["duplicates"], n_resp)
+    dup_rows = np.sort(rng.choice(n_resp, n_dup, replace=False))
+    dups = out.iloc[dup_rows].copy()
+    dups["_t"] = dups["_t"].to_numpy() + rng.integers(60, 1800, n_dup).astype("timedelta64[s]")
+    dups["_dup"] = 1
+    out["_dup"] = 0
+    out = pd.concat([out, dups], ignore_index=True)
+    out = out.sort_values(["_t", "respondent_id", "_dup"], kind="stable").reset_index(drop=True)
+    out.insert(6, "interview_start", np.datetime_as_string(out["_t"].to_numpy(), unit="s"))
+    out = out.drop(columns=["_t", "_dup"])
+    for c in ("respondent_id", "interview_start"):
+        out[c] = out[c].astype("str")
+
+    # ---- dispositions: one row per sampled unit
+    rid_unit = np.full(n, None, dtype=object)
+    rid_unit[resp_idx] = rid
+    dispositions = pd.DataFrame(
+        {
+            "customer_id": frame[id_column].astype("str").to_numpy()[keys.position],
+            "respondent_id": pd.array(rid_unit, dtype="str"),
+            "disposition": pd.array(disp, dtype="str"),
+            "segment": np.asarray(keys.segments, dtype=object)[keys.segment],
+            "region": np.asarray(keys.regions, dtype=object)[keys.region],
+        }
+    )
+    dispositions = dispositions.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    for c in ("customer_id", "segment", "region"):
+        dispositions[c] = dispositions[c].astype("str")
+
+    # natural straight-liners: identical Likert codes without being injected
+    lik = raw[:, likert]
+    same = np.all(lik == lik[:, :1], axis=1) & ~np.isnan(lik).any(axis=1)
+    same[sl] = False
+    elig = ~np.isin(disp, ["ineligible", "unknown_eligibility"])
+    rr = {}
+    for gi, g in enumerate(keys.segments):
+        in_g = elig & (keys.segment == gi)
+        rr[g] = {
+            "eligible_sampled": int(in_g.sum()),
+            "respondents": int(np.isin(disp[in_g], ["complete", "partial"]).sum()),
+            "configured_rate": float(resp["segment"][g]),
+        }
+        rr[g]["rate"] = rr[g]["respondents"] / max(rr[g]["eligible_sampled"], 1)
+    injected = {
+        "definitions": {
+            "counts": "respondents or cells among first submissions (duplicates excluded)",
+            "duplicates": "extra rows: resubmission with the same respondent_id 1-30 min later",
+            "out_of_range": "cells with an off-scale code (e.g. 0, 6, 7, 55; >100 for % items)",
+            "dont_know": "cells with the item's dont_know code (9; 999 for % items)",
+            "refused": "cells with the item's refused code (8; 998 for % items)",
+            "straightliners": "respondents with one raw code on every Likert item (injected)",
+            "straightliners_natural": "respondents whose true answers happen to be identical",
+            "speeders": f"duration_sec < {p['speeder_max_sec']} (others >= 120, completes >= "
+            f"{p['normal_min_sec']})",
+            "attention_failed": "attention_check != 4 (instructed response: choose 4)",
+            "partials": "disposition partial: items after a break-off point missing",
+        },
+        "duplicates": n_dup,
+        "out_of_range": n_oor,
+        "dont_know": n_dk,
+        "refused": n_rf,
+        "cells_by_item": by_item,
+        "straightliners": len(sl),
+        "straightliners_natural": int(same.sum()),
+        "speeders": len(sp),
+        "attention_failed": len(af),
+        "partials": len(pa_),
+        "pilot": pilot_n,
+        "sampled": n,
+        "respondents": n_resp,
+        "submissions": len(out),
+        "dispositions": {d: int((disp == d).sum()) for d in DISPOSITIONS},
+        "response_by_segment": rr,
+        "speeder_max_sec": p["speeder_max_sec"],
+        "normal_min_sec": p["normal_min_sec"],
+        "shares": defects,
+        "seed": int(seed),
+    }
+    truth = _truth_from_keys(keys_all, instrument, model, seed, chunk_size, p)
+    return Fieldwork(raw=out, dispositions=dispositions, truth=truth, injected=injected)
