@@ -1,0 +1,52 @@
+"""Rule weights: weights/weights.parquet, diagnostics.json/.csv and item estimates."""
+
+from csindex.estimation import design_from_weights_file, item_estimates
+from csindex.instrument import load_instrument
+from csindex.io import read_json, read_parquet, write_csv, write_json, write_parquet
+from csindex.weighting import build_weights
+from csindex.workflow import setup_script
+
+log = setup_script(snakemake)
+inp = snakemake.input
+est_cfg = dict(snakemake.params.estimation)
+responses = read_parquet(inp.responses)
+out = build_weights(
+    responses,
+    cfg=snakemake.params.weighting,
+    sample=read_parquet(inp.sample[0]) if inp.sample else None,
+    dispositions=read_parquet(inp.dispositions[0]) if inp.dispositions else None,
+    frame=read_parquet(inp.frame[0]) if inp.frame else None,
+    id_column=snakemake.params.id_column,
+    lonely_psu=est_cfg.get("lonely_psu", "adjust"),
+    seed=int(snakemake.params.seed) + 5,
+)
+diag = out.diagnostics
+log.info(
+    "weights: %d respondents, replicates %s (%d), calibration %s",
+    diag["n_respondents"],
+    diag["replicate_type"],
+    diag["n_replicates"],
+    diag["calibration"],
+)
+items = [i for i in load_instrument(inp.instrument).item_ids if i in responses.columns]
+design = design_from_weights_file(
+    out.weights,
+    diag,
+    data=responses,
+    use_replicates=est_cfg.get("variance", "replicate") == "replicate",
+)
+truth = read_json(inp.truth[0]) if inp.truth else None
+table, summary = item_estimates(
+    design, items, est_cfg.get("domains", ["segment"]), truth, float(est_cfg.get("level", 0.95))
+)
+diag["estimation"] = {"variance": est_cfg.get("variance", "replicate"), "design_df": design.degf}
+if summary:
+    diag["truth_comparison"] = summary
+    log.info("item means vs truth: %s", summary)
+write_parquet(out.weights, snakemake.output.weights)
+write_json(diag, snakemake.output.diagnostics)
+write_csv(out.table, snakemake.output.table)
+write_csv(
+    table.sort_values(["statistic", "domain_var", "domain", "variable", "category"], kind="stable"),
+    snakemake.output.estimates,
+)
