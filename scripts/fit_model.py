@@ -1,0 +1,38 @@
+"""Rule fit_model: fit the model (PLS-PM or CB-SEM) to the clean responses and write model/."""
+
+from csindex.workflow import setup_script
+
+log = setup_script(snakemake)
+
+from csindex.instrument import load_instrument  # noqa: E402
+from csindex.io import write_csv, write_json, write_parquet  # noqa: E402
+from csindex.sem.bootstrap import read_model_inputs, read_replicate_design  # noqa: E402
+from csindex.sem.outputs import fit_model, model_tables  # noqa: E402
+from csindex.sem.spec import spec_from_config  # noqa: E402
+
+inp, out = snakemake.input, snakemake.output
+mcfg = dict(snakemake.params.model or {})
+spec = spec_from_config(mcfg, load_instrument(inp.instrument))
+data, w, wdesc = read_model_inputs(inp.responses, list(inp.weights))
+replicates = read_replicate_design(list(inp.weights), list(inp.weights_diagnostics))
+log.info(
+    "model %s, estimator %s, %d rows, %s", spec.name, mcfg.get("estimator", "pls"), len(data), wdesc
+)
+
+res = fit_model(data, spec, mcfg, w, file=inp.responses)
+log.info("\n%s", res.summary())
+t = model_tables(
+    res, spec, data, weights=w, weights_desc=wdesc, model_cfg=mcfg, replicates=replicates
+)
+log.info("SEs: %s", t.fit.get("se", t.fit.get("se_type")))
+
+write_csv(t.estimates, out.estimates)
+write_csv(t.standardized, out.standardized)
+write_csv(t.effects, out.effects)
+write_csv(t.r2, out.r2)
+write_csv(t.quality, out.quality)
+write_csv(t.outer_weights, out.outer_weights)
+write_parquet(t.scores, out.scores)
+write_json(t.fit, out.fit)
+write_json(t.admissibility, out.admissibility)
+log.info("quality warnings: %s", t.quality_warnings or "none")

@@ -1,0 +1,516 @@
+"""The customer satisfaction index (ACSI formula) and importance–performance analysis (IPA).
+
+Index (Fornell et al. 1996, the ACSI): the outer weights are turned to the raw item scale
+(``w_i / sd_i`` for standardized PLS) and normalised per construct; with the item means
+``x̄_i`` (survey-weighted) and the scale ends ``min_i``, ``max_i``
+
+    index = (Σ w_i x̄_i − Σ w_i min_i) / (Σ w_i max_i − Σ w_i min_i) × 100.
+
+Equivalently ``index = Σ s_i x̄'_i`` with ``x̄'_i`` the item mean on 0–100 and shares
+``s_i = w_i (max_i − min_i) / Σ_j w_j (max_j − min_j)``. Under CB-SEM the factor-score weights
+take the place of the outer weights.
+
+IPA (seed 000, the combined method): importance of a driver = its total effect on the target
+(satisfaction) unstandardized on the 0–100 scale, i.e. the points the target index moves when
+the driver's index moves one point. A construct's index moves ``100 k_c / D_c`` per unit of
+its latent variable, with ``D_c = Σ_i w_i (max_i − min_i)`` and ``k_c = Σ_i w_i λ_i`` (raw
+weights and raw loadings; ``k_c = 1`` for PLS's unit-variance scores), so the importance is
+``T × (k_t / D_t) / (k_d / D_d)`` — for PLS ``T_std × sd(target_0–100) / sd(driver_0–100)``. An item's
+importance is its construct's importance times its share ``s_i``; performance is the index
+(construct) or the item mean on 0–100. Quadrants split at the mean (or median) of importance
+and of performance; the ranked list puts "improve first" (important, low performance) first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from .errors import ConfigError, InputError
+from .sem.spec import ModelSpec
+
+QUADRANTS = ("improve first", "maintain", "low priority", "possible overkill")
+"""Quadrant labels in the order of the ranked list."""
+
+
+def scale_bounds(
+    items: Sequence[str], instrument=None, default: tuple[float, float] | None = None
+) -> dict[str, tuple[float, float]]:
+    """Item -> (min, max) of its answer scale: from the instrument when it knows the item,
+    else ``default`` (config ``index.scale``); raises ConfigError when neither gives it."""
+    known = {}
+    if instrument is not None:
+        for it in instrument.items:
+            known[it.id] = (float(it.scale.min), float(it.scale.max))
+    out = {}
+    for i in items:
+        if i in known:
+            out[i] = known[i]
+        elif default is not None:
+            out[i] = (float(default[0]), float(default[1]))
+        else:
+            raise ConfigError(
+                f"the answer scale of item {i!r} is unknown (not in the instrument); give "
+                "index.scale: {min: ..., max: ...}",
+                key="index.scale",
+            )
+        if not out[i][1] > out[i][0]:
+            raise ConfigError(f"scale of {i!r}: max must exceed min", key="index.scale")
+    return out
+
+
+def index_shares(
+    raw_weights: Mapping[str, float], spec: ModelSpec, scale: Mapping[str, tuple[float, float]]
+) -> pd.DataFrame:
+    """Per item: construct, raw-scale weight, normalised weight (sums to 1 per construct),
+    share ``s_i`` of the 0–100 index, and ``D_c = Σ w_i (max_i − min_i)`` of its construct."""
+    rows = []
+    for c in spec.constructs:
+        items = spec.blocks[c]
+        w = np.array([float(raw_weights[i]) for i in items])
+        wn = w / w.sum()
+        rng = np.array([scale[i][1] - scale[i][0] for i in items])
+        share = wn * rng / (wn * rng).sum()
+        D = float((w * rng).sum())
+        for i, a, b, s in zip(items, w, wn, share, strict=True):
+            rows.append((c, i, a, b, s, D))
+    return pd.DataFrame(
+        rows, columns=["construct", "item", "weight_raw", "weight_norm", "share", "D"]
+    )
+
+
+def _available_means(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Weighted item means over the rows that answered each item (NaN = not answered)."""
+    ok = ~np.isnan(X)
+    ww = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=float)
+    den = ww @ ok
+    if (den <= 0).any():
+        raise InputError("an item has no answer (or zero total weight) in a group of the index")
+    return (ww @ np.where(ok, X, 0.0)) / den
+
+
+def weighted_mean(x: np.ndarray, w: np.ndarray | None) -> float:
+    """Weighted mean over the non-missing values."""
+    return float(_available_means(np.asarray(x, dtype=float)[:, None], w)[0])
+
+
+def acsi_index(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    raw_weights: Mapping[str, float],
+    scale: Mapping[str, tuple[float, float]],
+    weights: np.ndarray | None = None,
+    by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Index of every construct, overall and by each column in ``by`` (e.g. segment).
+
+    ``data`` holds the rows used by the model; ``weights`` the survey weights (w_final) of those
+    rows. Item means are weighted means over the respondents who answered the item (NaN = not
+    answered). Returns construct, group_var, group, n, index.
+    """
+    sh = index_shares(raw_weights, spec, scale)
+    X = data[spec.items].to_numpy(dtype=float)
+    lo = np.array([scale[i][0] for i in spec.items])
+    hi = np.array([scale[i][1] for i in spec.items])
+    share = sh.set_index("item").loc[spec.items, "share"].to_numpy()
+    block = np.array([spec.constructs.index(spec.construct_of(i)) for i in spec.items])
+    w = None if weights is None else np.asarray(weights, dtype=float)
+
+    def one(mask: np.ndarray) -> np.ndarray:
+        m = _available_means(X[mask], None if w is None else w[mask])
+        x100 = (m - lo) / (hi - lo) * 100
+        return np.bincount(block, weights=share * x100, minlength=len(spec.constructs))
+
+    rows = []
+    allmask = np.ones(len(X), dtype=bool)
+    for c, v in zip(spec.constructs, one(allmask), strict=True):
+        rows.append((c, "overall", "all", int(allmask.sum()), v))
+    for col in by:
+        vals = data[col].astype("string")
+        for g in sorted(vals.dropna().unique()):
+            mask = (vals == g).fillna(False).to_numpy(bool)
+            for c, v in zip(spec.constructs, one(mask), strict=True):
+                rows.append((c, col, str(g), int(mask.sum()), v))
+    return pd.DataFrame(rows, columns=["construct", "group_var", "group", "n", "index"])
+
+
+def item_performance(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    scale: Mapping[str, tuple[float, float]],
+    weights: np.ndarray | None = None,
+) -> pd.Series:
+    """Survey-weighted item means on the 0–100 scale."""
+    out = {}
+    for i in spec.items:
+        lo, hi = scale[i]
+        out[i] = (weighted_mean(data[i].to_numpy(float), weights) - lo) / (hi - lo) * 100
+    return pd.Series(out)
+
+
+def replicate_variance(
+    theta: np.ndarray, reps: np.ndarray, scale: float, rscales: np.ndarray, mse: bool
+) -> np.ndarray:
+    """Replicate-weight variance as R survey's svrepdesign: scale Σ_r rscales_r (θ_r − c)²
+    with c = θ̂ (mse = TRUE) or the replicate mean. reps: (R, k)."""
+    centre = theta if mse else reps.mean(axis=0)
+    return scale * (np.asarray(rscales)[:, None] * (reps - centre) ** 2).sum(axis=0)
+
+
+def ipa(
+    effects: pd.DataFrame,
+    spec: ModelSpec,
+    shares: pd.DataFrame,
+    construct_index: Mapping[str, float],
+    item_perf: Mapping[str, float],
+    *,
+    target: str = "CS",
+    split: str = "mean",
+    items: bool = True,
+    k: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Importance–performance table: level (construct | item), name, construct, importance,
+    performance, quadrant, rank (1 = improve first), within each level.
+
+    effects: from, to, total; shares: :func:`index_shares`; k: construct ->
+    ``Σ w_i λ_i`` (raw-scale weights times raw-scale loadings), the change of the weighted item
+    sum per unit of the latent variable: 1 for PLS (unit-variance scores, standardized effects),
+    needed for CB-SEM (latent variables in their marker metric, unstandardized effects). The
+    importance is ``T × (k_t / D_t) / (k_d / D_d)``.
+    """
+    if target not in spec.constructs:
+        raise ConfigError(
+            f"target {target!r} is not a construct of the model; allowed: "
+            f"{', '.join(spec.constructs)}",
+            key="ipa.target",
+        )
+    if split not in ("mean", "median"):
+        raise ConfigError(f"{split!r} not allowed; allowed: mean, median", key="ipa.split")
+    D = shares.groupby("construct")["D"].first()
+    tot = effects[effects["to"] == target].set_index("from")["total"]
+    drivers = [c for c in spec.constructs if c in tot.index and tot[c] != 0]
+    rows = []
+    for c in drivers:
+        kt, kd = (1.0, 1.0) if k is None else (float(k[target]), float(k[c]))
+        imp = float(tot[c]) * (kt / D[target]) / (kd / D[c])
+        rows.append(("construct", c, c, imp, float(construct_index[c])))
+        if items:
+            for r in shares[shares["construct"] == c].itertuples():
+                rows.append(("item", r.item, c, imp * r.share, float(item_perf[r.item])))
+    df = pd.DataFrame(rows, columns=["level", "name", "construct", "importance", "performance"])
+    parts = []
+    for _, g in df.groupby("level", sort=False):
+        g = g.copy()
+        f = np.mean if split == "mean" else np.median
+        ci, cp = f(g["importance"]), f(g["performance"])
+        hi_i, hi_p = g["importance"] >= ci, g["performance"] >= cp
+        g["quadrant"] = np.select(
+            [hi_i & ~hi_p, hi_i & hi_p, ~hi_i & ~hi_p], QUADRANTS[:3], QUADRANTS[3]
+        )
+        g["importance_cut"], g["performance_cut"] = ci, cp
+        g["priority_score"] = g["importance"] * (100 - g["performance"])
+        g["_q"] = g["quadrant"].map({q: k for k, q in enumerate(QUADRANTS)})
+        g = g.sort_values(["_q", "priority_score", "name"], ascending=[True, False, True])
+        g["rank"] = np.arange(1, len(g) + 1)
+        parts.append(g.drop(columns="_q"))
+    if not parts:
+        return df.assign(quadrant=[], rank=[])
+    return pd.concat(parts, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- the index stage
+CSI_COLUMNS = [
+    "construct",
+    "group_var",
+    "group",
+    "n",
+    "index",
+    "weights",
+    "survey_weights",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "se_method",
+]
+"""Columns index/csi.csv always has (bootstrap, replicate and truth columns may follow)."""
+
+IPA_COLUMNS = [
+    "level",
+    "name",
+    "construct",
+    "importance",
+    "performance",
+    "quadrant",
+    "importance_cut",
+    "performance_cut",
+    "priority_score",
+    "rank",
+    "weights",
+]
+"""Columns of index/ipa.csv."""
+
+SE_ORDER = {
+    "auto": ["replicate", "bootstrap"],
+    "replicate": ["replicate"],
+    "bootstrap": ["bootstrap"],
+}
+"""Config ``index.se``: which SE methods are tried, in order."""
+
+
+@dataclass
+class IndexTables:
+    """The outputs of rule ``index``.
+
+    Attributes
+    ----------
+    csi : the index of every construct overall and by group, with its SE and CI from the
+        method chosen by ``index.se`` (``se``, ``ci_lower``, ``ci_upper``, ``se_method``), the
+        columns of every available method (``*_bootstrap``/``*_percentile``/``*_bca``,
+        ``*_replicate``) and, with a simulation truth, ``truth``, ``error`` and coverage.
+    ipa : the importance-performance table (:func:`ipa`) with the weight type.
+    se_method : the SE method used ("none" when none was available).
+    skipped_by : ``index.by`` columns not in the data (skipped).
+    """
+
+    csi: pd.DataFrame
+    ipa: pd.DataFrame
+    se_method: str = "none"
+    skipped_by: list[str] = field(default_factory=list)
+
+
+def index_keys(idx: pd.DataFrame) -> list[str]:
+    """Statistic names of the rows of an :func:`acsi_index` table as the bootstrap and the
+    replicate SEs name them: ``index:C`` overall, ``index:C|group_var=group`` by group."""
+    return [
+        f"index:{c}" if gv == "overall" else f"index:{c}|{gv}={g}"
+        for c, gv, g in zip(idx["construct"], idx["group_var"], idx["group"], strict=True)
+    ]
+
+
+def bootstrap_index_columns(idx: pd.DataFrame, bootstrap_ci: pd.DataFrame | None) -> str | None:
+    """Add ``se_bootstrap``, ``ci_lower/upper_percentile`` (and ``_bca``) to ``idx`` from
+    model/bootstrap_ci.csv (in place); returns the method's description, or None when the
+    intervals have no index statistics."""
+    if bootstrap_ci is None:
+        return None
+    ci = bootstrap_ci.set_index("statistic")
+    key = index_keys(idx)
+    if not ci.index.isin(key).any():
+        return None
+    sel = ci.reindex(key)
+    idx["se_bootstrap"] = sel["se"].to_numpy()
+    idx["ci_lower_percentile"] = sel["ci_lower"].to_numpy()
+    idx["ci_upper_percentile"] = sel["ci_upper"].to_numpy()
+    if "bca_lower" in sel:
+        idx["ci_lower_bca"] = sel["bca_lower"].to_numpy()
+        idx["ci_upper_bca"] = sel["bca_upper"].to_numpy()
+    return f"bootstrap ({int(sel['replicates'].max())} replicates, percentile CI)"
+
+
+def replicate_index_se(
+    idx: pd.DataFrame,
+    data: pd.DataFrame,
+    keep: np.ndarray,
+    spec: ModelSpec,
+    raw_weights: Mapping[str, float],
+    scale: Mapping[str, tuple[float, float]],
+    replicates,
+    *,
+    weights: np.ndarray | None = None,
+    by: Sequence[str] = (),
+    model_cfg: dict | None = None,
+    index_cfg: dict | None = None,
+    instrument=None,
+) -> tuple[np.ndarray, str]:
+    """Design-based SEs of the rows of ``idx`` (an :func:`acsi_index` table of the rows
+    ``keep`` of ``data``) from the replicate weights ``replicates``
+    (:class:`~csindex.sem.bootstrap.ReplicateDesign`), variance as R survey's svrepdesign.
+
+    PLS-PM: the model is refitted with each replicate weight (new outer weights each time);
+    CB-SEM: the factor-score weights ``raw_weights`` are held fixed and only the item means
+    are reweighted. Returns (SEs, description).
+    """
+    from .sem.bootstrap import pls_setup, replicate_weight_se
+
+    mcfg = dict(model_cfg or {})
+    rtype, R = replicates.replicate_type, replicates.n_replicates
+    if mcfg.get("estimator", "pls") == "pls":
+        setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
+        rep = replicates.matrix(data, setup.rows)
+        se = replicate_weight_se(setup, rep, replicates.scale, replicates.rscales, replicates.mse)
+        out = se.set_index("statistic")["se"].reindex(index_keys(idx)).to_numpy()
+        return out, f"replicate weights ({rtype}, {R} replicates, model refitted in each)"
+    used = data.loc[keep].reset_index(drop=True)
+    rep = replicates.matrix(data, keep)
+    thetas = np.column_stack(
+        [acsi_index(used, spec, raw_weights, scale, rep[:, r], by)["index"] for r in range(R)]
+    ).T
+    var = replicate_variance(
+        idx["index"].to_numpy(),
+        thetas,
+        float(replicates.scale),
+        replicates.rscales,
+        bool(replicates.mse),
+    )
+    return np.sqrt(var), f"replicate weights ({rtype}, {R} replicates, score weights fixed)"
+
+
+def add_truth(
+    idx: pd.DataFrame,
+    truth: Mapping,
+    used: pd.DataFrame,
+    spec: ModelSpec,
+    scale: Mapping[str, tuple[float, float]],
+    weights: np.ndarray | None = None,
+    by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Compare the index with a simulation's truth (``construct_scores`` of
+    fieldwork/truth.json: ``overall`` and ``by_<column>``), in place: ``truth``, ``error``,
+    the equal-weight index (the truth's own definition) and its error, and whether the CI
+    covers the truth (when there is a CI)."""
+    cs = truth["construct_scores"] if "construct_scores" in truth else truth
+
+    def true_value(c: str, gv: str, g: str) -> float:
+        if gv == "overall":
+            return cs["overall"].get(c, np.nan)
+        return cs.get(f"by_{gv}", {}).get(g, {}).get(c, np.nan)
+
+    idx["truth"] = [
+        true_value(c, gv, g)
+        for c, gv, g in zip(idx["construct"], idx["group_var"], idx["group"], strict=True)
+    ]
+    idx["truth_definition"] = "population mean of the items' 0-100 scores (equal item weights)"
+    idx["error"] = idx["index"] - idx["truth"]
+    # the sample estimate under the truth's own definition (equal weights on the 0-100 scale)
+    eq = {i: 1.0 / (scale[i][1] - scale[i][0]) for i in spec.items}
+    idx["index_equal_weights"] = acsi_index(used, spec, eq, scale, weights, by)["index"].to_numpy()
+    idx["error_equal_weights"] = idx["index_equal_weights"] - idx["truth"]
+    if idx["ci_lower"].notna().any():
+        idx["ci_covers_truth"] = (idx["ci_lower"] <= idx["truth"]) & (
+            idx["truth"] <= idx["ci_upper"]
+        )
+    return idx
+
+
+def index_tables(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    outer_weights: pd.DataFrame,
+    effects: pd.DataFrame,
+    *,
+    weights: np.ndarray | None = None,
+    weights_desc: str = "unweighted",
+    model_cfg: dict | None = None,
+    index_cfg: dict | None = None,
+    ipa_cfg: dict | None = None,
+    instrument=None,
+    bootstrap_ci: pd.DataFrame | None = None,
+    replicates=None,
+    truth: Mapping | None = None,
+) -> IndexTables:
+    """The outputs of rule ``index``: the ACSI index of every construct (overall and by the
+    ``index.by`` columns), its SE and CI, and the importance-performance analysis.
+
+    Parameters
+    ----------
+    data : the clean responses; ``weights`` their survey weights (None = unweighted),
+        ``weights_desc`` a plain description of them.
+    outer_weights : model/outer_weights.csv (item, construct, weight_raw, loading_raw,
+        weight_type); effects : model/effects.csv (from, to, total).
+    model_cfg, index_cfg, ipa_cfg : config sections ``model``, ``index``, ``ipa``.
+    instrument : the instrument (answer scales of the items).
+    bootstrap_ci : model/bootstrap_ci.csv when the bootstrap ran (else None).
+    replicates : :class:`~csindex.sem.bootstrap.ReplicateDesign` of the weights stage, or None.
+    truth : fieldwork/truth.json of a simulated study, or None.
+
+    ``index.se`` picks the SE: ``auto`` = replicate weights when present, else the bootstrap.
+    Rows used are those of the model: PLS-PM ``model.pls.missing``; CB-SEM complete rows.
+    """
+    from .sem.pls import prepare_data
+
+    mcfg, icfg, pcfg = dict(model_cfg or {}), dict(index_cfg or {}), dict(ipa_cfg or {})
+    sc = icfg.get("scale")
+    scale = scale_bounds(spec.items, instrument, (sc["min"], sc["max"]) if sc else None)
+    if mcfg.get("estimator", "pls") == "pls":
+        missing = dict(mcfg.get("pls") or {}).get("missing", "pairwise")
+    else:
+        missing = "listwise"  # CB-SEM (ML) uses complete rows
+    _, keep = prepare_data(data, spec, missing=missing)
+    used = data.loc[keep].reset_index(drop=True)
+    wu = None if weights is None else weights[keep]
+    by = [c for c in icfg.get("by", ["segment"]) if c in data.columns]
+    skipped = [c for c in icfg.get("by", ["segment"]) if c not in data.columns]
+
+    weight_type = str(outer_weights["weight_type"].iloc[0])
+    raw_w = outer_weights.set_index("item")["weight_raw"].to_dict()
+    idx = acsi_index(used, spec, raw_w, scale, wu, by)
+    idx["weights"] = weight_type
+    idx["survey_weights"] = weights_desc
+    level = float(icfg.get("level", 0.95))
+    idx["se"] = np.nan
+    idx["ci_lower"] = np.nan
+    idx["ci_upper"] = np.nan
+    idx["se_method"] = "none"
+    z = norm.ppf(0.5 + level / 2)
+
+    methods = {}
+    how = bootstrap_index_columns(idx, bootstrap_ci)
+    if how is not None:
+        methods["bootstrap"] = ("se_bootstrap", "ci_lower_percentile", "ci_upper_percentile", how)
+    if replicates is not None and replicates.n_replicates:
+        se, how = replicate_index_se(
+            idx,
+            data,
+            keep,
+            spec,
+            raw_w,
+            scale,
+            replicates,
+            weights=weights,
+            by=by,
+            model_cfg=mcfg,
+            index_cfg=icfg,
+            instrument=instrument,
+        )
+        idx["se_replicate"] = se
+        idx["ci_lower_replicate"] = idx["index"] - z * idx["se_replicate"]
+        idx["ci_upper_replicate"] = idx["index"] + z * idx["se_replicate"]
+        methods["replicate"] = ("se_replicate", "ci_lower_replicate", "ci_upper_replicate", how)
+
+    se_mode = icfg.get("se", "auto")
+    if se_mode not in SE_ORDER:
+        raise ConfigError(
+            f"{se_mode!r} not allowed; allowed: {', '.join(SE_ORDER)}", key="index.se"
+        )
+    se_method = "none"
+    for m in SE_ORDER[se_mode]:
+        if m in methods:
+            c_se, c_lo, c_hi, se_method = methods[m]
+            idx["se"], idx["ci_lower"], idx["ci_upper"] = idx[c_se], idx[c_lo], idx[c_hi]
+            idx["se_method"] = se_method
+            break
+
+    if truth is not None:
+        add_truth(idx, truth, used, spec, scale, wu, by)
+
+    shares = index_shares(raw_w, spec, scale)
+    overall = idx[idx["group_var"] == "overall"].set_index("construct")["index"]
+    perf = item_performance(used, spec, scale, wu)
+    ow = outer_weights
+    table = ipa(
+        effects,
+        spec,
+        shares,
+        overall.to_dict(),
+        perf.to_dict(),
+        target=pcfg.get("target", "CS"),
+        split=pcfg.get("split", "mean"),
+        items=bool(pcfg.get("items", True)),
+        k=(ow["weight_raw"] * ow["loading_raw"]).groupby(ow["construct"]).sum().to_dict(),
+    )
+    table["weights"] = weight_type
+    return IndexTables(csi=idx, ipa=table, se_method=se_method, skipped_by=skipped)

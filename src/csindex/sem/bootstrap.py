@@ -1,0 +1,602 @@
+"""Seeded, shardable, batched bootstrap of PLS-PM (paths, effects, R², weights, the index) with
+percentile and BCa intervals.
+
+* :func:`replicate_counts`: replicate ``b`` resamples n respondents with replacement from
+  ``numpy.random.default_rng([seed, b])`` and is stored as counts (how often each respondent is
+  drawn) — so a replicate is the same whichever shard computes it.
+* A replicate is a weighted PLS fit with weights ``count_i * w_i`` (``w`` the survey weights):
+  all replicates of a chunk get their weighted moment matrices from one matrix product
+  ``V @ [x_i x_i']`` and then iterate together on the covariance matrices
+  (:func:`csindex.sem.pls.pls_weights_from_cov`), each stopping at its own iteration.
+  Replicates are processed in fixed chunks of :data:`CHUNK` consecutive ids, so the numbers do
+  not depend on how replicates are split into shards.
+* Intervals: percentile, and BCa (Efron 1987) with bias correction
+  ``z0 = Φ⁻¹(#{θ*_b < θ̂}/B)`` and acceleration from the (grouped) jackknife
+  ``a = Σ(θ̄ - θ_(i))³ / (6 [Σ(θ̄ - θ_(i))²]^{3/2})``. Replicates that did not converge are
+  dropped and counted; replicates with a negative outer weight are kept and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from ..errors import ConfigError, InputError
+from .pls import _Arrays, inner_from_lvcor, pls_weights_from_cov, prepare_data, total_effects
+from .spec import ModelSpec
+
+CHUNK = 50
+"""Replicates per batch (fixed: results must not depend on the shard layout)."""
+
+_ROW_BLOCK = 20_000
+"""Respondents per block when accumulating moment matrices (bounds memory at large n)."""
+
+
+def replicate_counts(n: int, seed: int, start: int, stop: int) -> np.ndarray:
+    """Resampling counts of replicates ``start..stop-1``: array (stop - start, n) of int32; row
+    ``b - start`` counts how often each of the n rows is drawn (n draws with replacement) with
+    ``np.random.default_rng([seed, b])``."""
+    if n < 1 or start < 0 or stop < start:
+        raise ValueError(f"bad replicate range n={n}, start={start}, stop={stop}")
+    out = np.empty((stop - start, n), dtype=np.int32)
+    for j, b in enumerate(range(start, stop)):
+        rng = np.random.default_rng([int(seed), int(b)])
+        out[j] = np.bincount(rng.integers(0, n, n), minlength=n)
+    return out
+
+
+# --------------------------------------------------------------------------- statistics
+@dataclass
+class PLSBootSetup:
+    """Data and options of a PLS bootstrap (complete rows, in spec item order)."""
+
+    spec: ModelSpec
+    X: np.ndarray
+    w: np.ndarray
+    scheme: str = "path"
+    standardized: bool = True
+    tol: float = 1e-6
+    maxiter: int = 100
+    item_min: np.ndarray | None = None
+    item_max: np.ndarray | None = None
+    groups: dict[str, np.ndarray] | None = (
+        None  # label -> boolean row mask, e.g. "segment=personal"
+    )
+    rows: np.ndarray | None = None  # mask of the data rows used (for aligning other columns)
+
+    @classmethod
+    def from_data(
+        cls,
+        data: pd.DataFrame,
+        spec: ModelSpec,
+        weights: Any = None,
+        *,
+        scheme: str = "path",
+        standardized: bool = True,
+        tol: float = 1e-6,
+        maxiter: int = 100,
+        missing: str = "pairwise",
+        scale: dict[str, tuple[float, float]] | None = None,
+        group_by: Sequence[str] = (),
+    ) -> PLSBootSetup:
+        """Build from a response table; ``scale`` maps item -> (min, max) for the index and
+        ``group_by`` names columns (e.g. segment) for the index by group."""
+        X, keep = prepare_data(data, spec, missing=missing)
+        w = np.ones(len(keep)) if weights is None else np.asarray(weights, dtype=float)
+        w = w[keep]
+        lo = hi = None
+        if scale is not None:
+            lo = np.array([scale[i][0] for i in spec.items], dtype=float)
+            hi = np.array([scale[i][1] for i in spec.items], dtype=float)
+        groups = {}
+        for col in group_by:
+            vals = data.loc[keep, col].astype("string").to_numpy()
+            for g in sorted({v for v in vals if v is not pd.NA and v is not None}):
+                groups[f"{col}={g}"] = vals == g
+        return cls(spec, X, w, scheme, standardized, tol, maxiter, lo, hi, groups or None, keep)
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+
+def stat_names(setup: PLSBootSetup) -> list[str]:
+    """Names of the bootstrapped statistics, in column order."""
+    spec = setup.spec
+    names = [f"path:{a}->{b}" for a, b in spec.paths]
+    names += [f"total:{a}->{b}" for a, b in _effect_pairs(spec)]
+    names += [f"indirect:{a}->{b}" for a, b in _effect_pairs(spec)]
+    names += [f"r2:{c}" for c in spec.endogenous]
+    names += [f"weight:{c}=~{i}" for c in spec.constructs for i in spec.blocks[c]]
+    names += [f"loading:{c}=~{i}" for c in spec.constructs for i in spec.blocks[c]]
+    if setup.item_min is not None:
+        names += [f"index:{c}" for c in spec.constructs]
+        for g in setup.groups or {}:
+            names += [f"index:{c}|{g}" for c in spec.constructs]
+    return names
+
+
+def _effect_pairs(spec: ModelSpec) -> list[tuple[str, str]]:
+    """(from, to) pairs with a directed path (direct or indirect), in construct order."""
+    lv = spec.constructs
+    reach = {c: set() for c in lv}
+    for a, b in spec.paths:
+        reach[a].add(b)
+    changed = True
+    while changed:
+        changed = False
+        for c in lv:
+            new = set().union(*(reach[d] for d in reach[c])) - reach[c] if reach[c] else set()
+            if new:
+                reach[c] |= new
+                changed = True
+    return [(a, b) for a in lv for b in lv if b in reach[a]]
+
+
+def index_from_moments(
+    Wraw: np.ndarray, M: np.ndarray, block: np.ndarray, L: int, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """ACSI index (B, L) from raw-scale outer weights Wraw (B, p) and item means M (B, p):
+    100 * (Σ w x̄ - Σ w min) / (Σ w max - Σ w min) per construct."""
+    num = np.zeros((Wraw.shape[0], L))
+    den = np.zeros((Wraw.shape[0], L))
+    np.add.at(num.T, block, (Wraw * (M - lo)).T)
+    np.add.at(den.T, block, (Wraw * (hi - lo)).T)
+    return 100.0 * num / den
+
+
+def _batch_means(X: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Weighted (available-case when X has NaN) item means for weight rows V (B, n)."""
+    miss = np.isnan(X)
+    if not miss.any():
+        return (V @ X) / V.sum(axis=1)[:, None]
+    return (V @ np.where(miss, 0.0, X)) / (V @ (~miss).astype(float))
+
+
+def batch_moments(X: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted item means (B, p) and covariance matrices (B, p, p) for the weight rows of V
+    (B, n) in a few matrix products (upper triangle only). With NaN in X: available-case means
+    and pairwise covariances as :func:`csindex.sem.pls.pairwise_moments`."""
+    B, n = V.shape
+    p = X.shape[1]
+    iu, ju = np.triu_indices(p)
+    miss = np.isnan(X)
+    m0 = np.nanmean(X, axis=0)
+    Xc = np.where(miss, 0.0, X - m0)
+    if not miss.any():
+        s0 = V.sum(axis=1)
+        M1 = (V @ Xc) / s0[:, None]
+        Q = np.zeros((B, iu.size))
+        for r0 in range(0, n, _ROW_BLOCK):
+            blk = Xc[r0 : r0 + _ROW_BLOCK]
+            Q += V[:, r0 : r0 + _ROW_BLOCK] @ (blk[:, iu] * blk[:, ju])
+        S = np.empty((B, p, p))
+        S[:, iu, ju] = Q / s0[:, None]
+        S[:, ju, iu] = S[:, iu, ju]
+        S -= M1[:, :, None] * M1[:, None, :]
+        return M1 + m0, S
+    Mk = (~miss).astype(float)
+    A = np.zeros((B, iu.size))
+    Q = np.zeros((B, iu.size))
+    Bj = np.zeros((B, p * p))
+    for r0 in range(0, n, _ROW_BLOCK):
+        sl = slice(r0, r0 + _ROW_BLOCK)
+        xb, mb, vb = Xc[sl], Mk[sl], V[:, sl]
+        A += vb @ (mb[:, iu] * mb[:, ju])
+        Q += vb @ (xb[:, iu] * xb[:, ju])
+        Bj += vb @ (xb[:, :, None] * mb[:, None, :]).reshape(len(xb), -1)
+    Bj = Bj.reshape(B, p, p)
+    Af = np.empty((B, p, p))
+    Af[:, iu, ju] = A
+    Af[:, ju, iu] = A
+    Qf = np.empty((B, p, p))
+    Qf[:, iu, ju] = Q
+    Qf[:, ju, iu] = Q
+    S = Qf / Af - (Bj / Af) * (Bj.transpose(0, 2, 1) / Af)
+    M1 = np.einsum("bjj->bj", Bj) / np.einsum("bjj->bj", Af)
+    return M1 + m0, 0.5 * (S + S.transpose(0, 2, 1))
+
+
+def pls_stats(setup: PLSBootSetup, V: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Statistics for a chunk of weight vectors V (B, n) (counts × survey weights).
+
+    Returns (stats (B, k) in :func:`stat_names` order, converged (B,), admissible (B,)).
+    """
+    spec, X = setup.spec, setup.X
+    arr = _Arrays.from_spec(spec)
+    p = X.shape[1]
+    M, S = batch_moments(X, V)
+    sd = np.sqrt(np.einsum("bii->bi", S))
+    Suse = S / (sd[:, :, None] * sd[:, None, :]) if setup.standardized else S
+    W, _, conv = pls_weights_from_cov(
+        Suse, arr, scheme=setup.scheme, tol=setup.tol, maxiter=setup.maxiter
+    )
+    lvcor = np.einsum("bpl,bpq,bqm->blm", W, Suse, W)
+    Bm, r2 = inner_from_lvcor(lvcor, arr)
+    T = total_effects(Bm)
+    pos = {c: k for k, c in enumerate(arr.constructs)}
+    cols = [Bm[:, pos[b], pos[a]] for a, b in spec.paths]
+    pairs = _effect_pairs(spec)
+    cols += [T[:, pos[b], pos[a]] for a, b in pairs]
+    cols += [T[:, pos[b], pos[a]] - Bm[:, pos[b], pos[a]] for a, b in pairs]
+    cols += [r2[:, pos[c]] for c in spec.endogenous]
+    jj = np.arange(p)
+    wown = W[:, jj, arr.block]
+    cross = np.einsum("bpq,bql->bpl", Suse, W) / np.sqrt(np.einsum("bii->bi", Suse))[:, :, None]
+    cols += list(wown.T)
+    cols += list(cross[:, jj, arr.block].T)
+    if setup.item_min is not None:
+        Wraw = wown / sd if setup.standardized else wown
+        L = len(arr.constructs)
+        cols += list(index_from_moments(Wraw, M, arr.block, L, setup.item_min, setup.item_max).T)
+        for mask in (setup.groups or {}).values():
+            Mg = _batch_means(X[mask], V[:, mask])
+            cols += list(
+                index_from_moments(Wraw, Mg, arr.block, L, setup.item_min, setup.item_max).T
+            )
+    stats = np.column_stack(cols)
+    admissible = conv & (wown >= 0).all(axis=1)
+    return stats, conv, admissible
+
+
+def _chunks(start: int, stop: int) -> Iterator[tuple[int, int]]:
+    """Fixed global chunks [k*CHUNK, (k+1)*CHUNK) intersected with [start, stop)."""
+    b = start
+    while b < stop:
+        e = min(stop, (b // CHUNK + 1) * CHUNK)
+        yield b, e
+        b = e
+
+
+def bootstrap_pls(setup: PLSBootSetup, seed: int, start: int, stop: int) -> pd.DataFrame:
+    """Replicates ``start..stop-1`` of a PLS bootstrap: one row per replicate with columns
+    replicate, converged, admissible and the statistics of :func:`stat_names`."""
+    names = stat_names(setup)
+    parts = []
+    for b0, b1 in _chunks(start, stop):
+        C = replicate_counts(setup.n, seed, b0, b1)
+        st, conv, adm = pls_stats(setup, C * setup.w[None, :])
+        df = pd.DataFrame(st, columns=names)
+        df.insert(0, "admissible", adm)
+        df.insert(0, "converged", conv)
+        df.insert(0, "replicate", np.arange(b0, b1, dtype=np.int64))
+        parts.append(df)
+    if not parts:  # an empty shard (more shards than chunks of replicates)
+        cols = {"replicate": np.empty(0, np.int64), "converged": np.empty(0, bool)}
+        cols["admissible"] = np.empty(0, bool)
+        cols.update({k: np.empty(0) for k in names})
+        return pd.DataFrame(cols)
+    return pd.concat(parts, ignore_index=True)
+
+
+def shard_range(replicates: int, shards: int, shard: int) -> tuple[int, int]:
+    """Replicate range [start, stop) of one shard: whole chunks split as evenly as possible."""
+    if shards < 1 or not 0 <= shard < shards:
+        raise ConfigError(f"shard {shard} of {shards} does not exist", key="bootstrap.shards")
+    nchunks = -(-replicates // CHUNK)
+    bounds = np.linspace(0, nchunks, shards + 1).round().astype(int)
+    return min(replicates, bounds[shard] * CHUNK), min(replicates, bounds[shard + 1] * CHUNK)
+
+
+def jackknife_pls(setup: PLSBootSetup, groups: int = 1000, seed: int = 0) -> np.ndarray:
+    """Delete-one (n <= groups) or delete-group jackknife estimates (G, k): respondents are
+    assigned to ``groups`` groups by a seeded permutation, each group left out once."""
+    n = setup.n
+    G = min(n, groups)
+    if G == n:
+        lab = np.arange(n)
+    else:
+        lab = np.random.default_rng([int(seed), 2**31 - 1]).permutation(n) % G
+    out = []
+    for g0 in range(0, G, CHUNK):
+        gs = np.arange(g0, min(G, g0 + CHUNK))
+        V = (lab[None, :] != gs[:, None]).astype(float) * setup.w[None, :]
+        out.append(pls_stats(setup, V)[0])
+    return np.vstack(out)
+
+
+# --------------------------------------------------------------------------- intervals
+def bootstrap_intervals(
+    boot: pd.DataFrame,
+    estimate: pd.Series,
+    jackknife: np.ndarray | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Percentile and BCa intervals from replicate rows ``boot`` (statistic columns named as
+    ``estimate``'s index). Replicates that did not converge are dropped."""
+    names = list(estimate.index)
+    ok = boot["converged"].to_numpy(bool)
+    T = boot.loc[ok, names].to_numpy(float)
+    theta = estimate.to_numpy(float)
+    Bn = T.shape[0]
+    alpha = 1 - level
+    rows = {
+        "statistic": names,
+        "est": theta,
+        "se": T.std(axis=0, ddof=1) if Bn > 1 else np.full(len(names), np.nan),
+        "bias": T.mean(axis=0) - theta if Bn else np.full(len(names), np.nan),
+        "ci_lower": np.quantile(T, alpha / 2, axis=0) if Bn else np.nan,
+        "ci_upper": np.quantile(T, 1 - alpha / 2, axis=0) if Bn else np.nan,
+    }
+    if jackknife is not None and Bn:
+        prop = ((T < theta).sum(axis=0) + 0.5 * (T == theta).sum(axis=0)) / Bn
+        z0 = norm.ppf(np.clip(prop, 1 / (2 * Bn), 1 - 1 / (2 * Bn)))
+        d = jackknife.mean(axis=0) - jackknife
+        num = (d**3).sum(axis=0)
+        den = 6 * ((d**2).sum(axis=0)) ** 1.5
+        a = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+        lo_hi = []
+        for q in (alpha / 2, 1 - alpha / 2):
+            zq = norm.ppf(q)
+            adj = norm.cdf(z0 + (z0 + zq) / (1 - a * (z0 + zq)))
+            lo_hi.append(
+                np.array([np.quantile(T[:, j], adj[j]) for j in range(T.shape[1])])  # per stat
+            )
+        rows["bca_lower"], rows["bca_upper"] = lo_hi
+        rows["acceleration"], rows["z0"] = a, z0
+    out = pd.DataFrame(rows)
+    out.insert(1, "kind", out["statistic"].str.split(":", n=1).str[0])
+    out["replicates"] = Bn
+    out["level"] = level
+    return out
+
+
+# --------------------------------------------------------------------------- stage inputs
+def read_model_inputs(
+    responses_path: str, weights_paths: Sequence[str] = ()
+) -> tuple[pd.DataFrame, np.ndarray | None, str]:
+    """Clean responses and their final survey weights (``w_final`` of weights/weights.parquet,
+    matched on respondent_id) when a weights file is given; returns (data, weights or None,
+    a plain description of the weights used)."""
+    data = pd.read_parquet(responses_path)
+    if not weights_paths:
+        return data, None, "unweighted (no weights file)"
+    wpath = str(weights_paths[0])
+    wdf = pd.read_parquet(wpath)
+    for col in ("respondent_id", "w_final"):
+        if col not in wdf.columns:
+            raise InputError(
+                f"column {col!r} is missing from the weights file", file=wpath, column=col
+            )
+    if "respondent_id" not in data.columns:
+        raise InputError("the clean responses have no respondent_id", file=responses_path)
+    wmap = wdf.drop_duplicates("respondent_id").set_index("respondent_id")["w_final"]
+    w = data["respondent_id"].map(wmap)
+    miss = np.flatnonzero(w.isna().to_numpy())
+    if miss.size:
+        raise InputError(
+            f"{miss.size} respondent(s) of the clean responses have no final weight, e.g. "
+            f"{data['respondent_id'].iloc[miss[0]]!r}",
+            file=wpath,
+            column="w_final",
+        )
+    return data, w.to_numpy(dtype=float), f"survey-weighted (w_final of {wpath})"
+
+
+def derived_seed(master: int, name: str) -> int:
+    """A stage seed from the master seed and a name (stable across runs and machines)."""
+    import zlib
+
+    return int((int(master) * 1_000_003 + zlib.crc32(name.encode())) % (2**63))
+
+
+def bootstrap_seed(bootstrap_cfg: dict, master_seed: int) -> int:
+    """config bootstrap.seed, or one derived from the master seed."""
+    s = (bootstrap_cfg or {}).get("seed")
+    return int(s) if s is not None else derived_seed(master_seed, "bootstrap")
+
+
+def pls_setup(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    weights: np.ndarray | None,
+    model_cfg: dict,
+    index_cfg: dict | None,
+    instrument: Any = None,
+) -> PLSBootSetup:
+    """A :class:`PLSBootSetup` from the config sections ``model`` (its ``pls`` options) and
+    ``index`` (scale and the group columns present in the data; None = no index statistics)."""
+    from ..index import scale_bounds
+
+    pcfg = dict((model_cfg or {}).get("pls") or {})
+    if (model_cfg or {}).get("estimator", "pls") != "pls":
+        pcfg["missing"] = "listwise"  # CB-SEM (ML) uses complete rows
+    if index_cfg is None:  # no index statistics
+        scale, by = None, []
+    else:
+        icfg = dict(index_cfg)
+        sc = icfg.get("scale")
+        scale = scale_bounds(spec.items, instrument, (sc["min"], sc["max"]) if sc else None)
+        by = [c for c in icfg.get("by", ["segment"]) if c in data.columns]
+    return PLSBootSetup.from_data(
+        data,
+        spec,
+        weights,
+        scheme=pcfg.get("scheme", "path"),
+        standardized=bool(pcfg.get("standardized", True)),
+        tol=float(pcfg.get("tol", 1e-6)),
+        maxiter=int(pcfg.get("maxiter", 100)),
+        missing=pcfg.get("missing", "pairwise"),
+        scale=scale,
+        group_by=by,
+    )
+
+
+def index_stats(setup: PLSBootSetup, V: np.ndarray, Wraw: np.ndarray) -> pd.DataFrame:
+    """Index columns (``index:C`` and ``index:C|group``) for weight vectors V (B, n) and
+    raw-scale item weights Wraw (B, p) given from outside (e.g. CB-SEM factor-score weights of
+    each replicate), with the replicate-weighted item means."""
+    spec = setup.spec
+    arr = _Arrays.from_spec(spec)
+    L = len(arr.constructs)
+    cols: dict[str, np.ndarray] = {}
+    M = _batch_means(setup.X, V)
+    ix = index_from_moments(Wraw, M, arr.block, L, setup.item_min, setup.item_max)
+    for k, c in enumerate(arr.constructs):
+        cols[f"index:{c}"] = ix[:, k]
+    for g, mask in (setup.groups or {}).items():
+        Mg = _batch_means(setup.X[mask], V[:, mask])
+        ix = index_from_moments(Wraw, Mg, arr.block, L, setup.item_min, setup.item_max)
+        for k, c in enumerate(arr.constructs):
+            cols[f"index:{c}|{g}"] = ix[:, k]
+    return pd.DataFrame(cols)
+
+
+def replicate_weight_se(
+    setup: PLSBootSetup,
+    rep_weights: np.ndarray,
+    scale: float,
+    rscales: Sequence[float] | np.ndarray,
+    mse: bool,
+) -> pd.DataFrame:
+    """Design-based SEs of every statistic from replicate weights (n, R) of the rows used: the
+    model is refitted with each replicate weight (all at once) and the variance is
+    scale * Σ_r rscales_r (θ_r - c)² as R survey's svrepdesign (c = θ̂ when mse, else the
+    replicate mean). Returns statistic, est, se, replicates, not_converged."""
+    from ..index import replicate_variance
+
+    names = stat_names(setup)
+    est, _, _ = pls_stats(setup, setup.w[None, :])
+    R = rep_weights.shape[1]
+    parts, convs = [], []
+    for r0 in range(0, R, CHUNK):
+        st, conv, _ = pls_stats(setup, np.ascontiguousarray(rep_weights[:, r0 : r0 + CHUNK].T))
+        parts.append(st)
+        convs.append(conv)
+    reps = np.vstack(parts)
+    conv = np.concatenate(convs)
+    rs = np.asarray(rscales, dtype=float)
+    var = replicate_variance(est[0], reps[conv], float(scale), rs[conv], bool(mse))
+    return pd.DataFrame(
+        {
+            "statistic": names,
+            "est": est[0],
+            "se": np.sqrt(var),
+            "replicates": int(conv.sum()),
+            "not_converged": int((~conv).sum()),
+        }
+    )
+
+
+def _align_replicates(
+    data: pd.DataFrame,
+    table: pd.DataFrame,
+    reps: list[str],
+    rows: np.ndarray | None,
+    file: str | None,
+) -> np.ndarray:
+    """(n, R) replicate weights of ``table`` (respondent_id + ``reps``) for the rows ``rows``
+    of ``data`` (all rows when None), matched on respondent_id."""
+    ids = data["respondent_id"] if rows is None else data.loc[rows, "respondent_id"]
+    m = ids.to_frame().merge(table[["respondent_id", *reps]], on="respondent_id", how="left")
+    arr = m[reps].to_numpy(dtype=float)
+    if np.isnan(arr).any():
+        bad = ids.iloc[int(np.flatnonzero(np.isnan(arr).any(axis=1))[0])]
+        raise InputError(
+            f"respondent {bad!r} has no replicate weights",
+            file=None if file is None else str(file),
+            column=reps[0],
+        )
+    return arr
+
+
+def read_replicate_weights(
+    data: pd.DataFrame, weights_path: str, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Replicate weight columns rep_### of weights/weights.parquet matched to ``data`` on
+    respondent_id (rows ``rows`` of data); (n, R) array and the column names ([] if none)."""
+    wdf = pd.read_parquet(weights_path)
+    reps = sorted(c for c in wdf.columns if c.startswith("rep_"))
+    if not reps:
+        return np.empty((0, 0)), []
+    return _align_replicates(data, wdf, reps, rows, weights_path), reps
+
+
+@dataclass
+class ReplicateDesign:
+    """Replicate weights of the weights stage and the constants of their variance formula.
+
+    Variance of a statistic as R survey's ``svrepdesign``:
+    ``scale * Σ_r rscales_r (θ_r - c)²`` with ``c`` the full-sample estimate (``mse``) or the
+    mean of the replicates.
+
+    Attributes
+    ----------
+    table : respondent_id and the replicate weight columns (``names``, e.g. rep_001, ...).
+    names : the replicate weight columns, sorted.
+    scale, rscales, mse : the variance constants (``rscales`` one per replicate).
+    replicate_type : e.g. JKn, JK1, BRR, Fay, bootstrap (for descriptions only).
+    file : where the weights came from (for error messages).
+    """
+
+    table: pd.DataFrame
+    names: list[str]
+    scale: float = 1.0
+    rscales: np.ndarray | None = None
+    mse: bool = True
+    replicate_type: str = "unknown"
+    file: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.rscales is None:
+            self.rscales = np.ones(len(self.names))
+        self.rscales = np.asarray(self.rscales, dtype=float)
+        if self.rscales.shape != (len(self.names),):
+            raise InputError(
+                f"{self.rscales.size} rscales for {len(self.names)} replicate weight columns",
+                file=self.file,
+            )
+
+    @property
+    def n_replicates(self) -> int:
+        return len(self.names)
+
+    def matrix(self, data: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+        """(n, R) replicate weights of the rows ``rows`` of ``data`` (all when None), matched
+        on respondent_id; raises InputError when a respondent has none."""
+        return _align_replicates(data, self.table, self.names, rows, self.file)
+
+    def describe(self, how: str) -> str:
+        """Plain description, e.g. ``replicate weights (JKn, 102 replicates; <how>)``."""
+        return f"replicate weights ({self.replicate_type}, {self.n_replicates} replicates; {how})"
+
+
+def replicate_design(
+    table: pd.DataFrame, diagnostics: dict, file: str | None = None
+) -> ReplicateDesign | None:
+    """A :class:`ReplicateDesign` from the weights table (``rep_###`` columns) and the weights
+    stage's diagnostics (``scale``, ``rscales``, ``mse``, ``replicate_type``); None when the
+    table has no replicate weight columns."""
+    reps = sorted(c for c in table.columns if c.startswith("rep_"))
+    if not reps:
+        return None
+    diag = diagnostics or {}
+    return ReplicateDesign(
+        table=table[["respondent_id", *reps]],
+        names=reps,
+        scale=float(diag.get("scale", 1.0)),
+        rscales=np.asarray(diag.get("rscales") or [1.0] * len(reps), dtype=float),
+        mse=bool(diag.get("mse", True)),
+        replicate_type=str(diag.get("replicate_type", "unknown")),
+        file=None if file is None else str(file),
+    )
+
+
+def read_replicate_design(
+    weights_paths: Sequence[str] = (), diagnostics_paths: Sequence[str] = ()
+) -> ReplicateDesign | None:
+    """Read weights/weights.parquet and weights/diagnostics.json (first path of each, as the
+    rules pass them: empty lists when the study has no weights) into a
+    :class:`ReplicateDesign`; None without both files or without replicate weights."""
+    from ..io import read_json
+
+    wfiles, dfiles = list(weights_paths or []), list(diagnostics_paths or [])
+    if not (wfiles and dfiles):
+        return None
+    diag = read_json(dfiles[0])
+    return replicate_design(pd.read_parquet(wfiles[0]), diag, file=str(wfiles[0]))

@@ -1,0 +1,518 @@
+"""The tables of the model stage (``model/*``) and of the bootstrap gather, from a fit.
+
+* :func:`fit_model`: fit PLS-PM or CB-SEM with the options of config section ``model``.
+* :func:`model_tables`: every output of rule ``fit_model`` as a :class:`ModelTables`
+  (estimates, standardized, effects, R², measurement quality, outer weights, scores, fit and
+  admissibility). With replicate weights (:class:`~csindex.sem.bootstrap.ReplicateDesign`)
+  the model is refitted with every replicate weight and the ``se``/``z``/``pvalue``/``ci_*``
+  columns of estimates, the ``*_se`` columns of effects and ``se`` of R² are the
+  design-based ones (variance as R survey's ``svrepdesign``), for PLS-PM and CB-SEM alike.
+* :func:`gather_bootstrap`: the bootstrap replicates of all shards and their percentile and
+  BCa intervals (rule ``gather_bootstrap``).
+
+No file is read or written here: the scripts read the inputs and write the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from ..errors import ConfigError
+from .bootstrap import (
+    ReplicateDesign,
+    bootstrap_intervals,
+    bootstrap_seed,
+    index_stats,
+    jackknife_pls,
+    pls_setup,
+    pls_stats,
+    replicate_counts,
+    replicate_weight_se,
+    stat_names,
+)
+from .quality import measurement_quality, quality_from_pls
+from .spec import ModelSpec
+
+ESTIMATORS = ("pls", "cbsem")
+
+MODEL_COLUMNS: dict[str, list[str]] = {
+    "estimates": ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper"],
+    "standardized": ["lhs", "op", "rhs", "est_std"],
+    "effects": ["from", "to", "direct", "indirect", "total"],
+    "r2": ["variable", "kind", "r2"],
+    "quality": ["measure", "lhs", "rhs", "value"],
+    "outer_weights": [
+        "construct",
+        "item",
+        "weight",
+        "weight_raw",
+        "loading",
+        "loading_raw",
+        "mode",
+        "weight_type",
+    ],
+}
+"""Columns every model table has, whatever the estimator (more may follow)."""
+
+_Z975 = norm.ppf(0.975)
+
+_NO_SE_PLS = "none here: bootstrap SEs and intervals in model/bootstrap_ci.csv"
+
+
+@dataclass
+class ModelTables:
+    """The outputs of rule ``fit_model`` (one attribute per file of ``model/``).
+
+    Attributes
+    ----------
+    result : the fit (:class:`~csindex.sem.pls.PLSResult` or
+        :class:`~csindex.sem.cbsem.CBSEMResult`).
+    estimates, standardized, effects, r2, quality, outer_weights : the CSV tables (columns at
+        least :data:`MODEL_COLUMNS`).
+    scores : construct scores of the rows used (``respondent_id`` first when the data has it).
+    fit : fit.json (estimator, fit measures, the model, n, weights, SE method, warnings).
+    admissibility : admissibility.json.
+    quality_warnings : plain-word warnings of the measurement-quality checks.
+    """
+
+    result: Any
+    estimates: pd.DataFrame
+    standardized: pd.DataFrame
+    effects: pd.DataFrame
+    r2: pd.DataFrame
+    quality: pd.DataFrame
+    outer_weights: pd.DataFrame
+    scores: pd.DataFrame
+    fit: dict[str, Any]
+    admissibility: dict[str, Any]
+    quality_warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The fit's summary and the quality warnings."""
+        warn = "; ".join(self.quality_warnings) or "none"
+        return f"{self.result.summary()}\nquality warnings: {warn}"
+
+
+# --------------------------------------------------------------------------- fitting
+def fit_model(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    model_cfg: dict | None = None,
+    weights: np.ndarray | None = None,
+    *,
+    file: str | None = None,
+):
+    """Fit ``spec`` by the estimator of ``model_cfg`` (config section ``model``): PLS-PM with
+    the options of ``model.pls`` (scheme, standardized, tol, maxiter, missing) or CB-SEM with
+    those of ``model.cbsem`` (se, missing, start, gtol, max_iter, correlation_limit).
+    ``weights``: survey weights, one per row of ``data`` (None = unweighted)."""
+    mcfg = dict(model_cfg or {})
+    estimator = mcfg.get("estimator", "pls")
+    if estimator == "pls":
+        from .pls import fit_pls
+
+        pcfg = dict(mcfg.get("pls") or {})
+        return fit_pls(
+            data,
+            spec,
+            weights=weights,
+            scheme=pcfg.get("scheme", "path"),
+            standardized=bool(pcfg.get("standardized", True)),
+            tol=float(pcfg.get("tol", 1e-6)),
+            maxiter=int(pcfg.get("maxiter", 100)),
+            missing=pcfg.get("missing", "pairwise"),
+            file=file,
+        )
+    if estimator == "cbsem":
+        from .cbsem import fit_cbsem
+
+        ccfg = dict(mcfg.get("cbsem") or {})
+        return fit_cbsem(
+            data,
+            spec,
+            weights=weights,
+            se=ccfg.get("se"),
+            start=ccfg.get("start", "semopy"),
+            gtol=float(ccfg.get("gtol", 1e-10)),
+            max_iter=int(ccfg.get("max_iter", 500)),
+            correlation_limit=float(ccfg.get("correlation_limit", 0.95)),
+            missing=ccfg.get("missing", "listwise"),
+            file=file,
+        )
+    raise ConfigError(
+        f"{estimator!r} not allowed; allowed: {', '.join(ESTIMATORS)}", key="model.estimator"
+    )
+
+
+# --------------------------------------------------------------------------- SE columns
+def fill_se(table: pd.DataFrame, se: np.ndarray, est: str = "est") -> pd.DataFrame:
+    """Set ``se``, ``z``, ``pvalue`` (two-sided, normal) and the 95 % ``ci_lower``/``ci_upper``
+    of ``table`` from the SEs ``se`` (one per row; in place, also returned)."""
+    table["se"] = se
+    table["z"] = table[est] / table["se"]
+    table["pvalue"] = 2 * norm.sf(np.abs(table["z"]))
+    table["ci_lower"] = table[est] - _Z975 * table["se"]
+    table["ci_upper"] = table[est] + _Z975 * table["se"]
+    return table
+
+
+def fill_effect_se(effects: pd.DataFrame, se: pd.Series, labels: dict[str, str]) -> pd.DataFrame:
+    """Set ``direct_se``, ``indirect_se``, ``total_se`` of an effects table (from, to, direct,
+    indirect, total) from SEs indexed by statistic name ``f"{labels[kind]}:FROM->TO"``; an
+    effect that is exactly 0 (no such path) gets NaN. In place, also returned."""
+    for kind in ("direct", "indirect", "total"):
+        k = [
+            f"{labels[kind]}:{a}->{b}" for a, b in zip(effects["from"], effects["to"], strict=True)
+        ]
+        effects[f"{kind}_se"] = se.reindex(k).to_numpy()
+    effects.loc[effects["direct"] == 0, "direct_se"] = np.nan
+    effects.loc[effects["indirect"] == 0, "indirect_se"] = np.nan
+    return effects
+
+
+# --------------------------------------------------------------------------- PLS-PM
+def _pls_tables(res, spec, data, weights, model_cfg, replicates) -> dict[str, Any]:
+    q = quality_from_pls(res)
+    est = res.to_frame()
+    std = est[["lhs", "op", "rhs"]].assign(est_std=est["est"])
+    eff = res.effects.copy()
+    r2 = pd.DataFrame({"variable": res.r2.index, "kind": "construct", "r2": res.r2.to_numpy()})
+    r2 = r2.dropna(subset=["r2"])
+    ow = res.outer_weights.assign(weight_type="PLS outer weights")
+    # raw-scale loadings: regression of the item on the unit-variance score
+    ow["loading_raw"] = ow["loading"].to_numpy() * res.sds.loc[ow["item"]].to_numpy()
+    fit = {
+        "estimator": "pls",
+        "scheme": res.scheme,
+        "standardized_items": res.standardized,
+        "iterations": res.iterations,
+        "converged": res.converged,
+        "gof": res.info["gof"],
+        "tol": res.info["tol"],
+        "missing": res.info["missing"],
+        "min_pairwise_n": res.info["min_pairwise_n"],
+    }
+    if replicates is not None and replicates.n_replicates:
+        # design-based SEs: the model refitted with every replicate weight
+        setup = pls_setup(data, spec, weights, model_cfg, None)
+        rep = replicates.matrix(data, setup.rows)
+        se = replicate_weight_se(
+            setup, rep, replicates.scale, replicates.rscales, replicates.mse
+        ).set_index("statistic")["se"]
+        keys = [
+            f"loading:{a}=~{b}" if op == "=~" else f"path:{b}->{a}"
+            for a, op, b in zip(est["lhs"], est["op"], est["rhs"], strict=True)
+        ]
+        fill_se(est, se.reindex(keys).to_numpy())
+        fill_effect_se(eff, se, {"direct": "path", "indirect": "indirect", "total": "total"})
+        r2["se"] = se.reindex([f"r2:{c}" for c in r2["variable"]]).to_numpy()
+        fit["se"] = replicates.describe("the model refitted in each")
+    fit.setdefault("se", _NO_SE_PLS)
+    return {
+        "estimates": est,
+        "standardized": std,
+        "effects": eff,
+        "r2": r2,
+        "quality": q,
+        "outer_weights": ow,
+        "scores": res.scores.copy(),
+        "used": res.rows_used,
+        "fit": fit,
+        "admissibility": res.admissibility,
+    }
+
+
+# --------------------------------------------------------------------------- CB-SEM
+def cbsem_outer_weights(res, spec: ModelSpec, data: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
+    """Own-block factor-score weights of a CB-SEM fit in the outer-weights layout, and the
+    measurement quality from them.
+
+    The weights are scaled to unit-variance scores (``weight_raw`` on the raw items,
+    ``weight`` on standardized items); ``loading`` is the item-score correlation and
+    ``loading_raw`` the marker-metric loading of the fit. Returns (table, QualityResult).
+    """
+    sw = res.score_weights[res.score_weights["own_block"]].copy()
+    scores = res.scores.reset_index(drop=True)
+    used = np.zeros(len(data), dtype=bool)
+    used[res.used_rows] = True
+    X = data.loc[used, spec.items].to_numpy(float)
+    sdi = X.std(axis=0)
+    sds = scores.std(ddof=0)
+    # factor-score weights scaled to unit-variance scores, on raw and on standardized items
+    sw["weight_raw"] = sw["weight"].to_numpy() / sds.loc[sw["construct"]].to_numpy()
+    pos = {it: k for k, it in enumerate(spec.items)}
+    sw["weight"] = sw["weight_raw"] * sdi[[pos[i] for i in sw["item"]]]
+    item_cor = pd.DataFrame(np.corrcoef(X.T), index=spec.items, columns=spec.items)
+    allc = np.corrcoef(np.column_stack([X, scores.to_numpy()]).T)
+    p = len(spec.items)
+    cross = pd.DataFrame(allc[:p, p:], index=spec.items, columns=spec.constructs)
+    lv_cor = pd.DataFrame(allc[p:, p:], index=spec.constructs, columns=spec.constructs)
+    loadings = [cross.loc[i, c] for c, i in zip(sw["construct"], sw["item"], strict=True)]
+    ow = sw.assign(loading=loadings, mode="A", weight_type="CB-SEM factor-score weights")
+    lam = res.estimates[res.estimates["op"] == "=~"].set_index(["lhs", "rhs"])["est"]
+    ow["loading_raw"] = [lam[(c, i)] for c, i in zip(ow["construct"], ow["item"], strict=True)]
+    ow = ow[MODEL_COLUMNS["outer_weights"]]
+    q = measurement_quality(spec, item_cor, cross, ow.set_index("item")["weight"], lv_cor)
+    return ow, q
+
+
+def cbsem_replicate_statistics(
+    res, spec: ModelSpec, data: pd.DataFrame, replicates: ReplicateDesign, model_cfg=None
+) -> pd.DataFrame:
+    """Design-based SEs of a CB-SEM fit: :func:`~csindex.sem.cbsem.cbsem_replicates` with the
+    replicate weights of every data row; returns its ``.attrs["statistics"]`` (statistic, est,
+    se: parameters ``lhs op rhs``, ``direct:/indirect:/total:FROM->TO``, ``r2:VAR``, ...) with
+    ``.attrs["n_inadmissible"]``."""
+    from .cbsem import cbsem_replicates
+
+    ccfg = dict((model_cfg or {}).get("cbsem") or {})
+    out = cbsem_replicates(
+        data,
+        spec,
+        replicates.matrix(data),
+        res,
+        scale=replicates.scale,
+        rscales=replicates.rscales,
+        mse=replicates.mse,
+        correlation_limit=float(ccfg.get("correlation_limit", 0.95)),
+    )
+    stats = out.attrs["statistics"].copy()
+    stats.attrs["n_inadmissible"] = int(out["n_inadmissible"].iloc[0]) if len(out) else 0
+    return stats
+
+
+def _cbsem_tables(res, spec, data, weights, model_cfg, replicates) -> dict[str, Any]:
+    est = res.estimates
+    eff = res.effects
+    r2 = res.r2
+    scores = res.scores.reset_index(drop=True)
+    used = np.zeros(len(data), dtype=bool)
+    used[res.used_rows] = True
+    ow, q = cbsem_outer_weights(res, spec, data)
+    fit = dict(res.fit, estimator="cbsem", se_type=res.se_type)
+    missing = dict((model_cfg or {}).get("cbsem") or {}).get("missing", "listwise")
+    if replicates is not None and replicates.n_replicates:
+        if missing == "ml":
+            fit["se"] = (
+                f"{res.se_type} (model-based); replicate-weight SEs not computed: "
+                "model.cbsem.missing is ml and the replicate refits use complete rows"
+            )
+        else:
+            est, eff, r2 = est.copy(), eff.copy(), r2.copy()
+            stats = cbsem_replicate_statistics(res, spec, data, replicates, model_cfg)
+            se = stats.set_index("statistic")["se"]
+            keys = [f"{a}{o}{b}" for a, o, b in zip(est["lhs"], est["op"], est["rhs"], strict=True)]
+            fixed = ~np.isin(keys, se.index)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fill_se(est, np.where(fixed, 0.0, se.reindex(keys).to_numpy()))
+            est.loc[fixed, ["z", "pvalue"]] = np.nan  # fixed parameters, as the model-based table
+            labels = {"direct": "direct", "indirect": "indirect", "total": "total"}
+            fill_effect_se(eff, se, labels)
+            r2["se"] = se.reindex([f"r2:{v}" for v in r2["variable"]]).to_numpy()
+            fit["se"] = replicates.describe(
+                "the model refitted in each; standardized.csv keeps the model-based "
+                f"{res.se_type} SEs"
+            )
+            fit["replicates_inadmissible"] = stats.attrs["n_inadmissible"]
+    return {
+        "estimates": est,
+        "standardized": res.standardized,
+        "effects": eff,
+        "r2": r2,
+        "quality": q,
+        "outer_weights": ow,
+        "scores": scores,
+        "used": used,
+        "fit": fit,
+        "admissibility": dict(res.admissibility.to_dict(), estimator="cbsem"),
+    }
+
+
+# --------------------------------------------------------------------------- the stage
+def model_tables(
+    result,
+    spec: ModelSpec,
+    data: pd.DataFrame,
+    *,
+    weights: np.ndarray | None = None,
+    weights_desc: str = "unweighted",
+    model_cfg: dict | None = None,
+    replicates: ReplicateDesign | None = None,
+) -> ModelTables:
+    """Every output table of rule ``fit_model`` from a fit of ``spec`` to ``data``.
+
+    Parameters
+    ----------
+    result : :class:`~csindex.sem.pls.PLSResult` or :class:`~csindex.sem.cbsem.CBSEMResult`
+        (e.g. from :func:`fit_model` with the same ``data``, ``weights`` and ``model_cfg``).
+    weights : the survey weights of the fit (one per row of ``data``; None = unweighted).
+    weights_desc : plain description of the weights, for fit.json.
+    model_cfg : config section ``model`` (PLS options for the replicate refits; CB-SEM
+        ``cbsem.missing`` and ``cbsem.correlation_limit``).
+    replicates : replicate weights of the weights stage; when given (and not empty) the
+        estimates, effects and R² get design-based SEs from refitting the model with each
+        replicate weight. Otherwise PLS-PM tables carry no SEs (they come from the bootstrap)
+        and CB-SEM tables the model-based ones (standard or robust).
+    """
+    from .pls import PLSResult
+
+    if isinstance(result, PLSResult):
+        t = _pls_tables(result, spec, data, weights, model_cfg, replicates)
+    else:
+        t = _cbsem_tables(result, spec, data, weights, model_cfg, replicates)
+    used, q, adm, fit, scores = t["used"], t["quality"], t["admissibility"], t["fit"], t["scores"]
+    fit.update(
+        {
+            "model": spec.to_dict(),
+            "n": int(used.sum()),
+            "n_dropped": int((~used).sum()),
+            "weights": weights_desc,
+            "weighted": weights is not None,
+            "quality_warnings": q.warnings,
+            "admissible": bool(adm.get("admissible", True)),
+        }
+    )
+    if "respondent_id" in data:
+        ids = data["respondent_id"].astype(str).to_numpy()
+        scores.insert(0, "respondent_id", ids[used])
+    return ModelTables(
+        result=result,
+        estimates=t["estimates"],
+        standardized=t["standardized"],
+        effects=t["effects"],
+        r2=t["r2"],
+        quality=q.table,
+        outer_weights=t["outer_weights"],
+        scores=scores,
+        fit=fit,
+        admissibility=adm,
+        quality_warnings=list(q.warnings),
+    )
+
+
+# --------------------------------------------------------------------------- bootstrap gather
+@dataclass
+class BootstrapTables:
+    """The outputs of rule ``gather_bootstrap``: all replicates (``replicates``, one row per
+    replicate, sorted) and the intervals (``intervals``: statistic, kind, est, se, bias,
+    percentile and BCa bounds, replicates, level, replicates_total, not_converged,
+    inadmissible)."""
+
+    replicates: pd.DataFrame
+    intervals: pd.DataFrame
+
+    @property
+    def not_converged(self) -> int:
+        return int(self.intervals["not_converged"].iloc[0]) if len(self.intervals) else 0
+
+    @property
+    def inadmissible(self) -> int:
+        return int(self.intervals["inadmissible"].iloc[0]) if len(self.intervals) else 0
+
+
+_CBSEM_FLAGS = {
+    "replicate",
+    "converged",
+    "heywood",
+    "not_positive_definite",
+    "near_unidentified",
+    "admissible",
+    "iterations",
+    "gradient_max",
+}
+
+
+def gather_bootstrap(
+    shards: Sequence[pd.DataFrame],
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    *,
+    weights: np.ndarray | None = None,
+    model_cfg: dict | None = None,
+    bootstrap_cfg: dict | None = None,
+    index_cfg: dict | None = None,
+    seed: int = 0,
+    instrument: Any = None,
+) -> BootstrapTables:
+    """Combine the bootstrap shards and compute percentile and BCa intervals.
+
+    The full-sample estimates and the (grouped) jackknife for the BCa acceleration are
+    recomputed here: PLS-PM via :func:`~csindex.sem.bootstrap.pls_stats` and
+    :func:`~csindex.sem.bootstrap.jackknife_pls` (seed ``seed``, the master seed); CB-SEM via
+    :func:`~csindex.sem.cbsem.cbsem_bootstrap`. Under CB-SEM the index statistics are added
+    to every replicate: its factor-score weights (``sw:C:item``) applied to its weighted item
+    means (the resampling counts regenerated from the bootstrap seed).
+    """
+    mcfg = dict(model_cfg or {})
+    bcfg = dict(bootstrap_cfg or {})
+    parts = list(shards)
+    boot = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+    boot = boot.sort_values("replicate", kind="stable").reset_index(drop=True)
+    groups = int(bcfg.get("jackknife_groups", 1000))
+    if mcfg.get("estimator", "pls") == "pls":
+        setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
+        names = stat_names(setup)
+        est = pd.Series(pls_stats(setup, setup.w[None, :])[0][0], index=names)
+        jk = jackknife_pls(setup, groups=groups, seed=int(seed))
+    else:
+        boot, est, jk = _cbsem_gather(
+            boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instrument, groups
+        )
+    ci = bootstrap_intervals(boot, est, jk, level=float(bcfg.get("level", 0.95)))
+    ci["replicates_total"] = len(boot)
+    ci["not_converged"] = int((~boot["converged"].astype(bool)).sum())
+    ci["inadmissible"] = int((~boot["admissible"].astype(bool)).sum())
+    return BootstrapTables(replicates=boot, intervals=ci)
+
+
+def _cbsem_gather(boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instrument, groups):
+    from .cbsem import cbsem_bootstrap, fit_cbsem
+
+    res = fit_cbsem(data, spec, weights=weights)
+    full = cbsem_bootstrap(data, spec, np.ones((1, res.n)), res, weights=weights)
+    names = [c for c in boot.columns if c not in _CBSEM_FLAGS]
+    est = full.iloc[0][names].astype(float)
+    n = res.n
+    G = min(n, groups)
+    lab = np.arange(n) if G == n else np.random.default_rng(0).permutation(n) % G
+    counts = (lab[None, :] != np.arange(G)[:, None]).astype(float)
+    jkdf = cbsem_bootstrap(data, spec, counts, res, weights=weights)
+    # the index under CB-SEM: factor-score weights (sw:C:item) of each replicate applied to the
+    # replicate's weighted item means (counts regenerated from the same seeds)
+    setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
+    sw = [f"sw:{spec.construct_of(i)}:{i}" for i in spec.items]
+    if all(c in boot.columns for c in sw) and setup.n == n:
+        bseed = bootstrap_seed(bcfg, seed)
+        parts = []
+        for b0 in range(0, len(boot), 200):
+            reps = boot["replicate"].to_numpy()[b0 : b0 + 200]
+            C = np.vstack([replicate_counts(n, bseed, int(r), int(r) + 1) for r in reps])
+            Wr = boot[sw].to_numpy(float)[b0 : b0 + 200]
+            parts.append(index_stats(setup, C * setup.w[None, :], Wr))
+        boot = pd.concat([boot, pd.concat(parts, ignore_index=True)], axis=1)
+        ixe = index_stats(setup, setup.w[None, :], full[sw].to_numpy(float))
+        ixj = index_stats(setup, counts * setup.w[None, :], jkdf[sw].to_numpy(float))
+        est = pd.concat([est, ixe.iloc[0]])
+        jkdf = pd.concat([jkdf, ixj], axis=1)
+        names = list(est.index)
+    return boot, est, jkdf[names].to_numpy(float)
+
+
+__all__ = [
+    "MODEL_COLUMNS",
+    "BootstrapTables",
+    "ModelTables",
+    "cbsem_outer_weights",
+    "cbsem_replicate_statistics",
+    "fill_effect_se",
+    "fill_se",
+    "fit_model",
+    "gather_bootstrap",
+    "model_tables",
+]

@@ -1,0 +1,516 @@
+"""PLS path modelling (Wold / Lohmöller), as R plspm and seminr compute it, with survey weights.
+
+The algorithm runs on the (weighted) covariance matrix ``S`` of the indicators, which carries
+all the information the iterations use (Lohmöller 1989, ch. 2):
+
+* standardized indicators (default): ``S`` is the correlation matrix; raw: the covariance of
+  the centred items (plspm ``scaled = FALSE``);
+* start: every outer weight 1, scaled so that each latent variable (LV) has unit variance;
+* outer proxies ``Y = X W`` standardized: ``R_Y = D W'SW D``;
+* inner weights ``E`` (symmetric adjacency ``A`` of the paths):
+  centroid ``sign(R_Y) * A``; factorial ``R_Y * A``; path: for LV k, its predecessors get the
+  coefficients of the regression of k on them, its successors their correlation with k;
+* inner proxies ``Z = Y E``; new outer weights: mode A ``w_k = cov(X_k, Z_k)``, mode B
+  ``w_k = S_kk^{-1} cov(X_k, Z_k)`` (the OLS regression of ``Z_k`` on the block);
+* stop when ``sum((|w_old| - |w_new|)^2) < tol`` (plspm's criterion, tol 1e-6, 100 iterations);
+  finally scale ``W`` so that every LV has unit variance.
+
+Path coefficients are the OLS regressions of each endogenous LV on its predecessors
+(``beta = R_PP^{-1} r_Pk``, ``R^2 = beta' r_Pk``), loadings the correlations of the items with
+their LV, effects total ``(I - B)^{-1} - I`` and indirect = total - direct.
+
+Survey weights: every moment is weighted (weighted means, standardisation, covariances, OLS);
+with equal weights this is exactly the unweighted algorithm (plspm uses 1/n moments too). The
+same core takes a stack of covariance matrices, so a bootstrap runs all replicates at once
+(see :mod:`csindex.sem.bootstrap`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, InputError
+from .spec import ModelSpec
+
+SCHEMES = ("path", "centroid", "factorial")
+
+
+# --------------------------------------------------------------------------- model arrays
+@dataclass(frozen=True)
+class _Arrays:
+    """Index arrays of a spec: item order, block membership, adjacency."""
+
+    constructs: list[str]
+    items: list[str]
+    block: np.ndarray  # (p,) construct index of each item
+    odm: np.ndarray  # (p, L) outer design matrix (0/1)
+    path: np.ndarray  # (L, L) P[j, k] = 1 if j -> k
+    modes: list[str]
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> _Arrays:
+        lvs = spec.constructs
+        items = spec.items
+        pos = {c: k for k, c in enumerate(lvs)}
+        block = np.array([pos[spec.construct_of(i)] for i in items], dtype=np.intp)
+        odm = np.zeros((len(items), len(lvs)))
+        odm[np.arange(len(items)), block] = 1.0
+        path = np.zeros((len(lvs), len(lvs)))
+        for a, b in spec.paths:
+            path[pos[a], pos[b]] = 1.0
+        return cls(lvs, items, block, odm, path, [spec.mode(c) for c in lvs])
+
+
+def _inner_weights(R: np.ndarray, arr: _Arrays, scheme: str) -> np.ndarray:
+    """Inner weights E (B, L, L) from LV correlations R (B, L, L); Z = Y E."""
+    adj = arr.path + arr.path.T
+    if scheme == "centroid":
+        return np.sign(R) * adj
+    if scheme == "factorial":
+        return R * adj
+    E = np.zeros_like(R)
+    L = len(arr.constructs)
+    for k in range(L):  # loop over constructs (a handful), batched over replicates
+        pred = np.flatnonzero(arr.path[:, k])
+        succ = np.flatnonzero(arr.path[k, :])
+        if pred.size:
+            Rpp = R[:, pred[:, None], pred[None, :]]
+            rpk = R[:, pred, k]
+            E[:, pred, k] = np.linalg.solve(Rpp, rpk[..., None])[..., 0]
+        if succ.size:
+            E[:, succ, k] = R[:, succ, k]
+    return E
+
+
+def pls_weights_from_cov(
+    S: np.ndarray,
+    arr: _Arrays,
+    *,
+    scheme: str = "path",
+    tol: float = 1e-6,
+    maxiter: int = 100,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Outer weights for a stack of indicator covariance matrices.
+
+    S : (B, p, p) covariance (or correlation) matrices of the centred indicators.
+    Returns W (B, p, L) with unit-variance LVs, iterations (B,), converged (B,) — each replicate
+    stops at its own iteration exactly as a single fit would (plspm's stopping rule).
+    """
+    if scheme not in SCHEMES:
+        raise ConfigError(
+            f"{scheme!r} not allowed; allowed: {', '.join(SCHEMES)}", key="model.pls.scheme"
+        )
+    S = np.asarray(S, dtype=float)
+    B, p, _ = S.shape
+    odm = arr.odm
+    var0 = np.einsum("pl,bpq,ql->bl", odm, S, odm)
+    W = odm[None] / np.sqrt(var0)[:, None, :]
+    w_old = W.sum(axis=2)
+    active = np.ones(B, dtype=bool)
+    iters = np.zeros(B, dtype=np.intp)
+    modeB = [k for k, m in enumerate(arr.modes) if m == "B"]
+    blocks = [np.flatnonzero(arr.block == k) for k in range(len(arr.constructs))]
+    Wout = W.copy()
+    for it in range(1, maxiter + 1):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        Sa, Wa = S[idx], W[idx]
+        SW = Sa @ Wa  # (b, p, L)
+        C = np.einsum("bpl,bpm->blm", Wa, SW)
+        d = 1.0 / np.sqrt(np.einsum("bll->bl", C))
+        R = C * d[:, :, None] * d[:, None, :]
+        E = _inner_weights(R, arr, scheme)
+        # cov(X, Z) = S W D E
+        covXZ = SW * d[:, None, :] @ E  # (b, p, L)
+        Wn = covXZ * odm[None]
+        for k in modeB:
+            bk = blocks[k]
+            Skk = Sa[:, bk[:, None], bk[None, :]]
+            Wn[:, bk, k] = np.linalg.solve(Skk, covXZ[:, bk, k][..., None])[..., 0]
+        w_new = Wn.sum(axis=2)
+        diff = ((np.abs(w_old[idx]) - np.abs(w_new)) ** 2).sum(axis=1)
+        W[idx] = Wn
+        w_old[idx] = w_new
+        iters[idx] = it
+        done = diff < tol
+        Wout[idx[done]] = Wn[done]
+        active[idx[done]] = False
+    conv = ~active
+    Wout[active] = W[active]
+    var = np.einsum("bpl,bpq,bql->bl", Wout, S, Wout)
+    Wout = Wout / np.sqrt(var)[:, None, :]
+    return Wout, iters, conv
+
+
+def inner_from_lvcor(R: np.ndarray, arr: _Arrays) -> tuple[np.ndarray, np.ndarray]:
+    """Path coefficients Bm (B, L, L) with Bm[to, from], and R² (B, L) (NaN for exogenous LVs),
+    from LV correlation matrices R (B, L, L): beta = R_PP^{-1} r_Pk, R² = beta' r_Pk."""
+    Bn, L, _ = R.shape
+    Bm = np.zeros((Bn, L, L))
+    r2 = np.full((Bn, L), np.nan)
+    for k in range(L):
+        pred = np.flatnonzero(arr.path[:, k])
+        if pred.size:
+            rpk = R[:, pred, k]
+            beta = np.linalg.solve(R[:, pred[:, None], pred[None, :]], rpk[..., None])[..., 0]
+            Bm[:, k, pred] = beta
+            r2[:, k] = (beta * rpk).sum(axis=1)
+    return Bm, r2
+
+
+def total_effects(Bm: np.ndarray) -> np.ndarray:
+    """Total effects T = (I - B)^{-1} - I (B[to, from]); works on stacks (..., L, L)."""
+    L = Bm.shape[-1]
+    eye = np.eye(L)
+    return np.linalg.inv(eye - Bm) - eye
+
+
+# --------------------------------------------------------------------------- moments
+def weighted_moments(
+    X: np.ndarray, w: np.ndarray | None, *, center_in_place: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean m = Σ w x / Σ w and covariance S = Σ w (x-m)(x-m)' / Σ w (1/n moments when
+    unweighted, as plspm). With ``center_in_place`` X is centred in place (no copy; large n)."""
+    if w is None:
+        m = X.mean(axis=0)
+        Xc = X if center_in_place else X.copy()
+        Xc -= m
+        return m, Xc.T @ Xc / X.shape[0]
+    w = np.asarray(w, dtype=float)
+    sw = w.sum()
+    m = w @ X / sw
+    Xc = X if center_in_place else X.copy()
+    Xc -= m
+    S = Xc.T @ (Xc * w[:, None]) / sw
+    return m, 0.5 * (S + S.T)
+
+
+def pairwise_moments(X: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Available-case weighted moments of X with NaN: item means over the rows answering the
+    item; covariances over the rows answering both items (with the means of those rows):
+    S_jk = Σ w m_j m_k x_j x_k / A_jk - (Σ w m_j m_k x_j / A_jk)(Σ w m_j m_k x_k / A_jk),
+    A_jk = Σ w m_j m_k (m = answered). Equals :func:`weighted_moments` without NaN."""
+    w = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=float)
+    M = (~np.isnan(X)).astype(float)
+    X0 = np.where(M > 0, X, 0.0)
+    m = (w @ X0) / (w @ M)
+    c = np.nan_to_num(m)
+    X0 = np.where(M > 0, X0 - c, 0.0)  # centre for numerical stability
+    Mw = M * w[:, None]
+    A = Mw.T @ M
+    Bj = (X0 * w[:, None]).T @ M  # Σ w x_j m_k
+    Q = (X0 * w[:, None]).T @ X0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        S = Q / A - (Bj / A) * (Bj.T / A)
+    return m, 0.5 * (S + S.T)
+
+
+def _check_weights(w: Any, n: int, where: str = "weights") -> np.ndarray:
+    w = np.asarray(w, dtype=float)
+    if w.shape != (n,):
+        raise InputError(f"{w.shape[0] if w.ndim else 0} weights given for {n} rows", column=where)
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        raise InputError(
+            f"weight {w[bad[0]]!r} is not allowed; allowed: finite numbers >= 0",
+            row=int(bad[0]) + 1,
+            column=where,
+        )
+    if w.sum() <= 0:
+        raise InputError("all weights are zero", column=where)
+    return w
+
+
+def prepare_data(
+    data: pd.DataFrame, spec: ModelSpec, missing: str = "listwise", file: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Item matrix X (n_used, p) in spec item order and the boolean mask of rows used.
+
+    missing: "pairwise" (available-case moments: keeps rows with an answer in every block;
+    X may hold NaN), "listwise" drops rows with any missing item, "mean" imputes item means.
+    Raises InputError naming the column when an item is absent, not numeric, or constant.
+    """
+    missing_cols = [i for i in spec.items if i not in data.columns]
+    if missing_cols:
+        raise InputError(
+            f"item column(s) {', '.join(missing_cols)} of the model are missing; the data has "
+            f"{', '.join(map(str, data.columns[:30]))}",
+            file=file,
+            column=missing_cols[0],
+        )
+    X = np.empty((len(data), len(spec.items)), dtype=float, order="F")
+    for j, i in enumerate(spec.items):
+        s = data[i]
+        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
+            conv = pd.to_numeric(s, errors="coerce")
+            bad = np.flatnonzero(conv.isna().to_numpy() & s.notna().to_numpy())
+            if bad.size:
+                raise InputError(
+                    f"value {s.iloc[bad[0]]!r} is not a number; items must be numeric",
+                    file=file,
+                    row=int(bad[0]) + 1,
+                    column=i,
+                )
+            s = conv
+        X[:, j] = s.to_numpy(dtype=float, na_value=np.nan)
+    if missing == "listwise":
+        keep = ~np.isnan(X).any(axis=1)
+        if not keep.all():
+            X = X[keep]
+    elif missing == "pairwise":
+        # keep rows with at least one answered item in every block (a score can be formed)
+        obs = ~np.isnan(X)
+        arr = _Arrays.from_spec(spec)
+        per_block = np.zeros((X.shape[0], len(arr.constructs)), dtype=np.int64)
+        for k in range(len(arr.constructs)):
+            per_block[:, k] = obs[:, arr.block == k].sum(axis=1)
+        keep = (per_block > 0).all(axis=1)
+        if not keep.all():
+            X = X[keep]
+    elif missing == "mean":
+        keep = np.ones(X.shape[0], dtype=bool)
+        mu = np.nanmean(X, axis=0)
+        X = np.where(np.isnan(X), mu, X)
+    else:
+        raise ConfigError(
+            f"{missing!r} not allowed; allowed: pairwise, listwise, mean",
+            key="model.pls.missing",
+        )
+    if X.shape[0] < 3:
+        raise InputError(
+            f"only {X.shape[0]} complete row(s) for the model's items; PLS needs at least 3",
+            file=file,
+        )
+    return X, keep
+
+
+# --------------------------------------------------------------------------- result
+@dataclass
+class PLSResult:
+    """A fitted PLS path model. Tables use construct and item names of the spec."""
+
+    spec: ModelSpec
+    estimates: pd.DataFrame
+    r2: pd.Series
+    effects: pd.DataFrame
+    outer_weights: pd.DataFrame
+    scores: pd.DataFrame
+    admissibility: dict[str, Any]
+    loadings: pd.DataFrame  # cross-loadings: items x constructs (correlations)
+    lv_cor: pd.DataFrame
+    item_cor: pd.DataFrame
+    means: pd.Series
+    sds: pd.Series
+    n: int
+    iterations: int
+    converged: bool
+    scheme: str
+    standardized: bool
+    weighted: bool
+    rows_used: np.ndarray = field(repr=False, default=None)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> pd.DataFrame:
+        return self.estimates[self.estimates["op"] == "~"].reset_index(drop=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The estimates table (lhs, op, rhs, est, se, z, pvalue, ci_lower, ci_upper)."""
+        return self.estimates.copy()
+
+    def summary(self) -> str:
+        """A short plain-text summary."""
+        lines = [
+            f"PLS path model ({self.spec.name}), n = {self.n}, scheme {self.scheme}, "
+            f"{'standardized' if self.standardized else 'raw'} indicators"
+            f"{', survey-weighted' if self.weighted else ''}; "
+            f"{'converged' if self.converged else 'NOT converged'} in {self.iterations} iterations",
+            "paths:",
+        ]
+        for r in self.paths.itertuples():
+            lines.append(f"  {r.rhs} -> {r.lhs}: {r.est:.4f}")
+        lines.append("R2: " + ", ".join(f"{k} {v:.3f}" for k, v in self.r2.dropna().items()))
+        for msg in self.admissibility.get("messages", []):
+            lines.append("! " + msg)
+        return "\n".join(lines)
+
+
+_EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper"]
+
+
+def fit_pls(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    weights: Any = None,
+    *,
+    scheme: str = "path",
+    standardized: bool = True,
+    tol: float = 1e-6,
+    maxiter: int = 100,
+    missing: str = "pairwise",
+    file: str | None = None,
+) -> PLSResult:
+    """Fit a PLS path model (plspm / seminr algorithm) to ``data`` (items as columns).
+
+    weights : survey weights (array, Series or the name of a column of ``data``); None = equal.
+    scheme : inner weighting scheme (path, centroid, factorial); standardized: indicators
+    scaled to unit (weighted) variance (plspm ``scaled=TRUE``). See the module docstring.
+    """
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise InputError("weight column is missing", file=file, column=weights)
+        weights = data[weights].to_numpy(dtype=float)
+    arr = _Arrays.from_spec(spec)
+    X, keep = prepare_data(data, spec, missing=missing, file=file)
+    w = None
+    if weights is not None:
+        w = _check_weights(weights, len(keep))[keep]
+        if w.sum() <= 0:
+            raise InputError("the weights of the rows used sum to zero", file=file)
+    if missing == "pairwise" and np.isnan(X).any():
+        answered = (~np.isnan(X)).astype(float)
+        pair_min = float((answered.T @ answered).min())
+        m, S = pairwise_moments(X, w)
+        X = np.nan_to_num(X - m)  # scores: an unanswered item counts at its mean
+    else:
+        m, S = weighted_moments(X, w, center_in_place=True)  # X is centred from here on
+        pair_min = float(X.shape[0])
+    sd = np.sqrt(np.diag(S))
+    const = [spec.items[j] for j in np.flatnonzero(sd <= 1e-12 * np.maximum(1.0, np.abs(m)))]
+    if const:
+        raise InputError(
+            f"item(s) {', '.join(const)} take a single value in the rows used; a constant item "
+            "cannot measure a construct",
+            file=file,
+            column=const[0],
+        )
+    Rx = S / np.outer(sd, sd)
+    Suse = Rx if standardized else S
+    W3, iters, conv = pls_weights_from_cov(Suse[None], arr, scheme=scheme, tol=tol, maxiter=maxiter)
+    W = W3[0]
+    Y = X @ (W / sd[:, None]) if standardized else X @ W
+    C = W.T @ Suse @ W
+    R = C  # unit variances by construction
+    Bm, r2 = inner_from_lvcor(R[None], arr)
+    Bm, r2 = Bm[0], r2[0]
+    T = total_effects(Bm)
+    # cross-loadings: corr(x_i, Y_k) = cov / (sd_i * 1)
+    cross = (Suse @ W) / np.sqrt(np.diag(Suse))[:, None]
+    lv, items = arr.constructs, arr.items
+    rows = []
+    for j, it in enumerate(items):
+        k = arr.block[j]
+        rows.append((lv[k], "=~", it, cross[j, k]))
+    for a, b in spec.paths:
+        rows.append((b, "~", a, Bm[lv.index(b), lv.index(a)]))
+    est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est"])
+    for c in _EST_COLUMNS[4:]:
+        est[c] = np.nan
+    eff = []
+    for i, frm in enumerate(lv):
+        for j, to in enumerate(lv):
+            if i != j and T[j, i] != 0:
+                eff.append((frm, to, Bm[j, i], T[j, i] - Bm[j, i], T[j, i]))
+    effects = pd.DataFrame(eff, columns=["from", "to", "direct", "indirect", "total"])
+    wr = W / (sd[:, None] if standardized else 1.0)
+    ow = pd.DataFrame(
+        {
+            "construct": [lv[k] for k in arr.block],
+            "item": items,
+            "weight": W[np.arange(len(items)), arr.block],
+            "weight_raw": wr[np.arange(len(items)), arr.block],
+            "loading": cross[np.arange(len(items)), arr.block],
+            "mode": [arr.modes[k] for k in arr.block],
+        }
+    )
+    scores = pd.DataFrame(Y, columns=lv)
+    multi = np.bincount(arr.block, minlength=len(lv))[arr.block] > 1
+    load = cross[np.arange(len(items)), arr.block]
+    gof = float(np.sqrt(np.mean(load[multi] ** 2) * np.nanmean(r2))) if multi.any() else np.nan
+    adm = pls_admissibility(ow, bool(conv[0]), int(iters[0]), maxiter, Rx, R)
+    return PLSResult(
+        spec=spec,
+        estimates=est[_EST_COLUMNS],
+        r2=pd.Series(r2, index=lv, name="r2"),
+        effects=effects,
+        outer_weights=ow,
+        scores=scores,
+        admissibility=adm,
+        loadings=pd.DataFrame(cross, index=items, columns=lv),
+        lv_cor=pd.DataFrame(R, index=lv, columns=lv),
+        item_cor=pd.DataFrame(Rx, index=items, columns=items),
+        means=pd.Series(m, index=items),
+        sds=pd.Series(sd, index=items),
+        n=int(X.shape[0]),
+        iterations=int(iters[0]),
+        converged=bool(conv[0]),
+        scheme=scheme,
+        standardized=standardized,
+        weighted=w is not None,
+        rows_used=keep,
+        info={
+            "tol": tol,
+            "maxiter": maxiter,
+            "missing": missing,
+            "n_dropped": int((~keep).sum()),
+            "min_pairwise_n": pair_min,
+            "gof": gof,
+        },
+    )
+
+
+def pls_admissibility(
+    outer_weights: pd.DataFrame,
+    converged: bool,
+    iterations: int,
+    maxiter: int,
+    item_cor: np.ndarray | None = None,
+    lv_cor: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Plain-words admissibility of a PLS solution: non-convergence, negative outer weights
+    (an item that lowers its own construct), loadings above 1 in absolute value, and item or
+    construct correlation matrices that are not positive definite (possible with pairwise
+    moments, or with collinear constructs)."""
+    msgs = []
+    neg = outer_weights.loc[outer_weights["weight"] < 0, ["construct", "item"]]
+    big = outer_weights.loc[outer_weights["loading"].abs() > 1, ["construct", "item"]]
+    if not converged:
+        msgs.append(
+            f"the PLS algorithm did not converge in {maxiter} iterations; the estimates are "
+            "those of the last iteration and should not be used"
+        )
+    for r in neg.itertuples():
+        msgs.append(
+            f"item {r.item} has a negative outer weight on {r.construct}: a higher answer "
+            "lowers the construct score (check reverse coding or drop the item)"
+        )
+    for r in big.itertuples():
+        msgs.append(f"item {r.item} has a loading above 1 in absolute value on {r.construct}")
+    not_pd = []
+    for name, M in (("item", item_cor), ("construct", lv_cor)):
+        if M is not None and np.linalg.eigvalsh(M).min() <= 1e-10:
+            not_pd.append(name)
+            msgs.append(
+                f"the {name} correlation matrix is not positive definite"
+                + (
+                    " (pairwise moments from a patchy missing-data pattern; try "
+                    "model.pls.missing: listwise)"
+                    if name == "item"
+                    else " (a construct is a linear combination of others)"
+                )
+            )
+    return {
+        "estimator": "pls",
+        "converged": bool(converged),
+        "iterations": int(iterations),
+        "negative_outer_weights": [f"{r.construct}:{r.item}" for r in neg.itertuples()],
+        "loadings_above_1": [f"{r.construct}:{r.item}" for r in big.itertuples()],
+        "not_positive_definite": not_pd,
+        "admissible": not msgs,
+        "messages": msgs,
+    }
