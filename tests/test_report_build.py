@@ -1,0 +1,259 @@
+"""The HTML report built from a synthetic version folder that follows the stage contracts."""
+
+import base64
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from csindex.errors import ConfigError, InputError
+from csindex.instrument import load_instrument
+from csindex.report import build_report, find_previous_version
+from csindex.report.builder import SECTIONS, ReportOptions, standard_index_table
+from csindex.report.synthetic import write_synthetic_version
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def instrument():
+    return load_instrument(ROOT / "config/instrument.yaml")
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, instrument):
+    root = tmp_path_factory.mktemp("results") / "demo"
+    write_synthetic_version(root / "v0", instrument, seed=2, csi_shift=-2.0)
+    v1 = write_synthetic_version(root / "v1", instrument, seed=1)
+    # v1 finished after v0 (the previous version is chosen by time)
+    (v1 / "index/csi.csv").touch()
+    return root
+
+
+def cfg(version="v1", language="en", **report):
+    return {"study": "demo", "version": version, "seed": 7, "language": language, "report": report}
+
+
+class _Parser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sections, self.imgs, self.links, self.scripts = {}, [], [], []
+        self._sec = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self.sections[a.get("id")] = a.get("class")
+        if tag == "img":
+            self.imgs.append(a)
+        if tag in ("link", "iframe"):
+            self.links.append(a)
+        if tag == "script":
+            self.scripts.append(a)
+
+
+@pytest.fixture(scope="module")
+def report_en(study, instrument):
+    return build_report(study / "v1", cfg(), instrument)
+
+
+def parse(html):
+    p = _Parser()
+    p.feed(html)
+    return p
+
+
+def test_every_section_is_present_and_ran(report_en):
+    p = parse(report_en)
+    assert list(p.sections) == list(SECTIONS)
+    assert set(p.sections.values()) == {"ran"}
+
+
+def test_every_figure_is_embedded_as_svg(report_en):
+    p = parse(report_en)
+    ids = re.findall(r'<figure id="fig-([^"]+)"', report_en)
+    assert {"scores", "likert", "path", "ipa", "segments"} <= set(ids)
+    assert {f"answers-{c}" for c in ["CE", "PQ", "PV", "CS", "CC", "CL"]} <= set(ids)
+    assert len(p.imgs) == len(ids)
+    for img in p.imgs:
+        assert img["src"].startswith("data:image/svg+xml;base64,")
+        svg = base64.b64decode(img["src"].split(",", 1)[1])
+        assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
+
+
+def test_report_needs_no_network(report_en):
+    p = parse(report_en)
+    assert not p.links and not p.scripts
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", report_en)
+
+
+def test_report_is_phone_readable_and_printable(report_en):
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in report_en
+    assert "@media print" in report_en and "@media (max-width: 600px)" in report_en
+
+
+def test_report_is_byte_identical_on_rerun(study, instrument, report_en):
+    assert build_report(study / "v1", cfg(), instrument) == report_en
+
+
+def test_change_against_previous_version_is_tested(report_en):
+    m = re.search(
+        r"The CSI is 71\.0 now and was 69\.0 in version v0: a change of \+2\.0 points"
+        r".*z = 1\.57, p = 0\.116",
+        report_en,
+    )
+    assert m, "change against v0 with its z test is missing"
+
+
+def test_previous_version_is_the_latest_earlier_one(study):
+    assert find_previous_version(study / "v1").name == "v0"
+    assert find_previous_version(study / "v0") is None
+
+
+def test_compare_with_an_unknown_version_names_the_config_key(study, instrument):
+    with pytest.raises(ConfigError, match=r"report\.compare_with.*'v9'"):
+        build_report(study / "v1", cfg(compare_with="v9"), instrument)
+
+
+def test_small_segment_is_suppressed_everywhere(report_en):
+    seg = report_en.split('<section id="ipa"')[1].split("</section>")[0]
+    assert "fewer than 10 respondents are not shown: segment=vip" in seg
+    assert ">vip<" not in seg
+    app = report_en.split('<section id="appendix"')[1]
+    row = re.search(r"<tr><td>CSI</td><td>segment</td><td>vip</td>(.*?)</tr>", app).group(1)
+    assert "–" in row and not re.search(r"\d+\.\d{3}", row)
+
+
+def test_small_answer_cells_are_suppressed_and_said_so(study, instrument):
+    html = build_report(study / "v1", cfg(min_cell=40), instrument)
+    q = html.split('<section id="questions"')[1].split("</section>")[0]
+    assert "Small-cell protection:" in q and "fewer than 40 respondents" in q
+    assert q.count("<td>–</td>") > 0
+
+
+def test_stages_not_run_say_so(tmp_path, instrument):
+    v = write_synthetic_version(tmp_path / "s" / "v1", instrument, stages=["clean"])
+    html = build_report(v, cfg(), instrument)
+    p = parse(html)
+    assert p.sections["summary"] == "not-run" and p.sections["model"] == "not-run"
+    assert p.sections["questions"] == "ran"
+    assert "This stage has not run for this version: index/csi.csv is not in" in html
+    assert "model/estimates.csv is not in" in html
+    assert "Weights are not available for this version" in html
+
+
+def test_chinese_report_uses_instrument_labels(study, instrument):
+    html = build_report(study / "v1", cfg(language="zh"), instrument)
+    assert '<html lang="zh-Hant">' in html
+    for text in ["客戶滿意度指數調查報告", "客戶期望", "總體滿意度", "很滿意", "優先改進"]:
+        assert text in html
+
+
+def test_report_language_overrides_study_language():
+    assert (
+        ReportOptions.from_config({"language": "en", "report": {"language": "zh"}}).language == "zh"
+    )
+    assert (
+        ReportOptions.from_config({"language": "zh", "report": {"language": None}}).language == "zh"
+    )
+
+
+def test_unreadable_index_table_names_the_file(tmp_path):
+    import pandas as pd
+
+    with pytest.raises(InputError, match=r"index/csi.csv.*construct column"):
+        standard_index_table(pd.DataFrame({"foo": [1]}), "index/csi.csv")
+
+
+def test_weights_missing_for_a_respondent_is_an_error(tmp_path, instrument):
+    import pandas as pd
+
+    v = write_synthetic_version(tmp_path / "s" / "v1", instrument, stages=["clean", "weights"])
+    w = pd.read_parquet(v / "weights/weights.parquet").iloc[1:]
+    w.to_parquet(v / "weights/weights.parquet")
+    with pytest.raises(InputError, match=r"respondent 'R000001'.*no weight"):
+        build_report(v, cfg(), instrument)
+
+
+def test_copied_version_reports_identically(study, instrument, tmp_path, report_en):
+    dst = tmp_path / "demo"
+    shutil.copytree(study, dst)
+    (dst / "v1/index/csi.csv").touch()
+    assert build_report(dst / "v1", cfg(), instrument) == report_en
+
+
+def test_ten_point_instrument_with_image_construct(tmp_path):
+    ins = load_instrument(ROOT / "config/examples/ecsi_mobi_instrument.yaml")
+    v = write_synthetic_version(tmp_path / "ecsi" / "v1", ins, stages=["clean", "weights"])
+    html = build_report(v, {"study": "ecsi", "version": "v1", "start": "responses"}, ins)
+    assert 'id="fig-answers-IM"' in html and "IMAG1 It can be trusted" in html
+    assert "The study starts at the responses" in html
+    q = html.split('<section id="questions"')[1].split("</section>")[0]
+    assert "10 very satisfied" in q
+
+
+def test_pls_paths_get_stars_from_bootstrap_intervals():
+    import pandas as pd
+
+    from csindex.report.builder import _bootstrap_stars, _structural_paths
+
+    est = pd.DataFrame(
+        {
+            "lhs": ["CS", "CL"],
+            "op": ["~", "~"],
+            "rhs": ["PQ", "CS"],
+            "est": [0.3, 0.02],
+            "pvalue": [None, None],
+        }
+    )
+    boot = pd.DataFrame(
+        {
+            "statistic": ["path:PQ->CS", "path:CS->CL"],
+            "ci_lower": [0.1, -0.05],
+            "ci_upper": [0.5, 0.09],
+        }
+    )
+    paths, found = _bootstrap_stars(_structural_paths(est, None), boot)
+    assert found and paths["stars"].tolist() == ["*", ""]
+
+
+def test_long_quality_table_is_shown_as_construct_table_and_matrices():
+    import pandas as pd
+
+    from csindex.report.builder import _quality_tables
+
+    q = pd.DataFrame(
+        {
+            "measure": ["alpha", "ave", "alpha", "ave", "htmt"],
+            "lhs": ["CE", "CE", "PQ", "PQ", "CE"],
+            "rhs": [None, None, None, None, "PQ"],
+            "value": [0.8, 0.6, 0.7, 0.5, 0.66],
+        }
+    )
+    (n0, t0), (n1, t1) = _quality_tables(q)
+    assert n0 is None and t0.columns.tolist() == ["lhs", "alpha", "ave"]
+    assert t0.set_index("lhs").loc["PQ", "ave"] == 0.5
+    assert n1 == "htmt" and t1.set_index("lhs").loc["CE", "PQ"] == 0.66
+
+
+def test_index_table_in_the_index_stage_shape():
+    import pandas as pd
+
+    csi = pd.DataFrame(
+        {
+            "construct": ["CS", "CS"],
+            "group_var": ["overall", "segment"],
+            "group": ["all", "business"],
+            "n": [500, 19],
+            "index": [68.8, 60.9],
+            "se": [1.07, 3.2],
+            "ci_lower": [66.6, 54.6],
+            "ci_upper": [70.8, 67.1],
+        }
+    )
+    std = standard_index_table(csi)
+    assert std["by"].tolist() == ["overall", "segment"]
+    assert std["group"].tolist() == ["", "business"]
+    assert std["estimate"].tolist() == [68.8, 60.9] and std["ci_high"].tolist() == [70.8, 67.1]

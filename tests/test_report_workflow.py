@@ -1,0 +1,135 @@
+"""Rule report in the real workflow: the demo is run in a temporary copy of the project
+(``pytest -m workflow``); the report shows every stage that ran and is byte-identical when the
+rule runs again."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.workflow
+STAGE_FILES = {
+    "summary": "index/csi.csv",
+    "questions": "clean/responses.parquet",
+    "model": "model/estimates.csv",
+}
+
+
+def snakemake(work: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("snakemake")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [str(exe), "--cores", "2", "-s", str(work / "Snakefile"), "--directory", str(work), *args],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def demo_run(base: Path, version: str = "wftest") -> Path:
+    """The demo study run in a copy of the project under ``base`` (reused when present)."""
+    work = base / "project"
+    out = work / "results" / "company_l" / version
+    if (out / "manifest.json").is_file():
+        return out
+    if not work.exists():
+        work.mkdir(parents=True)
+        for name in ("Snakefile", "workflow", "config", "scripts"):
+            src = ROOT / name
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    res = snakemake(work, "--config", f"version={version}")
+    if res.returncode != 0:
+        pytest.fail(f"the demo run failed (exit {res.returncode}):\n{res.stderr[-3000:]}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    # shared with tests/test_notebooks.py (same folder): the demo runs once per session
+    return demo_run(tmp_path_factory.getbasetemp() / "csindex_demo")
+
+
+def test_demo_ends_with_the_report(demo):
+    html = (demo / "report/report.html").read_text(encoding="utf-8")
+    for sec in ("summary", "method", "questions", "model", "ipa", "appendix"):
+        assert f'<section id="{sec}"' in html
+    for sec, rel in STAGE_FILES.items():
+        ran = (demo / rel).is_file()
+        assert re.search(rf'<section id="{sec}" class="{"ran" if ran else "not-run"}"', html), sec
+    n_fig = html.count("<figure ")
+    assert n_fig == html.count('src="data:image/svg+xml;base64,') and n_fig >= 7
+
+
+def test_report_rule_rerun_is_byte_identical(demo):
+    work = demo.parents[2]
+    first = (demo / "report/report.html").read_bytes()
+    (demo / "report/report.html").unlink()
+    (demo / "manifest.json").unlink()
+    res = snakemake(work, "--config", f"version={demo.name}")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert (demo / "report/report.html").read_bytes() == first
+
+
+def test_snakemake_report_zip_works_offline(demo):
+    work = demo.parents[2]
+    target = str((demo / "manifest.json").relative_to(work))
+    res = snakemake(
+        work, "--report", str(work / "report.zip"), "--config", f"version={demo.name}", "--", target
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    import zipfile
+
+    names = zipfile.ZipFile(work / "report.zip").namelist()
+    ours = [n for n in names if n.startswith("report/data/raw/") and n.endswith("/report.html")]
+    assert len(ours) == 1, names
+    inner = zipfile.ZipFile(work / "report.zip").read(ours[0])
+    assert inner == (demo / "report/report.html").read_bytes()
+
+
+def test_weighted_answer_shares_agree_with_the_weighting_stage(demo):
+    """The report's weighted percentages and their replicate SEs are the weights stage's
+    (weights/estimates.csv, domain 'all': proportions per answer, and the item means)."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from csindex.report.builder import _replicates
+    from csindex.report.tables import answer_distribution
+
+    est_file = demo / "weights/estimates.csv"
+    if not est_file.is_file():
+        pytest.skip("the weights stage wrote no estimates.csv")
+    est = pd.read_csv(est_file)
+    est = est[est["domain"] == "all"]
+    resp = pd.read_parquet(demo / "clean/responses.parquet")
+    w = resp[["respondent_id"]].merge(
+        pd.read_parquet(demo / "weights/weights.parquet"), on="respondent_id", how="left"
+    )
+    reps = _replicates(w, json.loads((demo / "weights/diagnostics.json").read_text()))
+    items = sorted(set(est["variable"]) & set(resp.columns))
+    assert items and reps is not None
+    dist = answer_distribution(
+        resp, items, {i: range(1, 6) for i in items}, w["w_final"], replicates=reps
+    )
+    assert dist["code"].notna().all()  # every answer on the 1-5 scale
+    stat = "statistic" if "statistic" in est.columns else None
+    means = est if stat is None else est[est[stat] == "mean"]
+    got = (dist["code"] * dist["w_pct"] / 100).groupby(dist["item"]).sum()
+    m = means.set_index("variable")["estimate"]
+    np.testing.assert_allclose(got[m.index], m, rtol=1e-9)
+    if stat is not None and (est[stat] == "proportion").any():
+        prop = est[est[stat] == "proportion"].rename(
+            columns={"variable": "item", "category": "code"}
+        )
+        j = prop.merge(dist, on=["item", "code"], how="inner")
+        assert len(j) == len(prop)
+        np.testing.assert_allclose(j["w_pct"] / 100, j["estimate"], rtol=1e-9)
+        np.testing.assert_allclose(j["w_se"] / 100, j["se"], rtol=1e-7)

@@ -1,0 +1,26 @@
+# The study report: report/report.html, one self-contained file (rule report).
+# Its inputs are the outputs of every stage the study runs, so it is built last (before the
+# manifest) and shows each stage that exists; earlier versions of the same study are read only
+# to report the change of the CSI.
+
+report: "../report/workflow.rst"
+
+rule report:
+    input:
+        get_report_inputs,
+    output:
+        report(
+            f"{OUT}/report/report.html",
+            caption="../report/report.rst",
+            category="Report",
+        ),
+    params:
+        instrument=INSTRUMENT,
+    log:
+        f"{OUT}/logs/report.log",
+    benchmark:
+        f"{OUT}/benchmarks/report.tsv"
+    conda:
+        "../envs/csindex.yaml"
+    script:
+        "../../scripts/report.py"
