@@ -63,8 +63,9 @@ def test_language_outside_enum_lists_the_allowed_values(demo):
 
 def test_start_outside_enum_lists_the_allowed_values(demo):
     demo["start"] = "sample"
-    assert "config key start: value 'sample' is not allowed; allowed: frame, responses" in errors_of(
-        demo
+    assert (
+        "config key start: value 'sample' is not allowed; allowed: frame, responses"
+        in errors_of(demo)
     )
 
 

@@ -98,4 +98,7 @@ def test_manifest_records_hashes_seeds_versions_and_times(study):
 
 def test_input_files_are_the_config_strings_that_name_files(study):
     cfg, _ = study
-    assert input_files(cfg) == {"instrument": "config/instrument.yaml", "responses.path": "data.csv"}
+    assert input_files(cfg) == {
+        "instrument": "config/instrument.yaml",
+        "responses.path": "data.csv",
+    }

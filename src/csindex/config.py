@@ -28,6 +28,7 @@ def _load_yaml(path: Path) -> Any:
 def _validator(schema_path: Path, fill_defaults: bool):
     from jsonschema import Draft202012Validator, validators
     from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
 
     schema_path = Path(schema_path).resolve()
     schema = _load_yaml(schema_path)
@@ -37,7 +38,11 @@ def _validator(schema_path: Path, fill_defaults: bool):
         from urllib.parse import urlparse
         from urllib.request import url2pathname
 
-        return Resource.from_contents(_load_yaml(Path(url2pathname(urlparse(uri).path))))
+        # Without its $schema, a section is validated by this (default-filling) validator
+        # class; with it, jsonschema would switch to the plain class inside the section.
+        contents = _load_yaml(Path(url2pathname(urlparse(uri).path)))
+        contents.pop("$schema", None)
+        return DRAFT202012.create_resource(contents)
 
     registry = Registry(retrieve=retrieve).with_resource(
         uri=schema_path.as_uri(), resource=Resource.from_contents(schema)
@@ -95,18 +100,26 @@ def _describe(error) -> str:
         allowed = ", ".join(str(a) for a in error.validator_value)
         return f"config key {key}: value {_fmt(inst)} is not allowed; allowed: {allowed}"
     if v == "const":
-        return f"config key {key}: value {_fmt(inst)} is not allowed; allowed: {error.validator_value}"
+        return (
+            f"config key {key}: value {_fmt(inst)} is not allowed; allowed: {error.validator_value}"
+        )
     if v == "type":
         want = error.validator_value
         want = " or ".join(want) if isinstance(want, list) else want
         got = type(inst).__name__
-        names = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
-                 "list": "list", "dict": "mapping", "NoneType": "empty"}
+        names = {
+            "str": "string",
+            "int": "integer",
+            "float": "number",
+            "bool": "boolean",
+            "list": "list",
+            "dict": "mapping",
+            "NoneType": "empty",
+        }
         noun = names.get(got, got)
         article = "an" if noun[0] in "aeiou" else "a"
-        return (
-            f"config key {key}: value {_fmt(inst)} is {article} {noun}; expected {want}"
-            + (f" ({desc})" if desc else "")
+        return f"config key {key}: value {_fmt(inst)} is {article} {noun}; expected {want}" + (
+            f" ({desc})" if desc else ""
         )
     if v in ("minimum", "exclusiveMinimum"):
         rel = ">=" if v == "minimum" else ">"
@@ -140,13 +153,15 @@ def config_errors(config: dict, schema_path: str | Path | None = None) -> list[s
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     lines: list[str] = []
     for e in errors:
-        text = _describe(e)
-        if text not in lines:
-            lines.append(text)
+        for text in _describe(e).splitlines():
+            if text not in lines:
+                lines.append(text)
     return lines
 
 
-def check_config(config: dict, schema_path: str | Path | None = None, source: str = "config") -> dict:
+def check_config(
+    config: dict, schema_path: str | Path | None = None, source: str = "config"
+) -> dict:
     """Validate ``config``; raise :class:`ConfigError` listing every problem; return a copy with
     defaults filled in."""
     problems = config_errors(config, schema_path)

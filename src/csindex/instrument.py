@@ -142,7 +142,9 @@ def _scale(spec: dict, where: str) -> Scale:
         lo = float(spec.get("min", 1))
         hi = float(spec.get("max", lo + points - 1))
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"scale must have integer points and numeric min/max ({e})", key=where) from None
+        raise ConfigError(
+            f"scale must have integer points and numeric min/max ({e})", key=where
+        ) from None
     if points not in (5, 7, 10, 11):
         raise ConfigError(f"scale points {points} not allowed; allowed: 5, 7, 10, 11", key=where)
     if hi <= lo:
@@ -154,7 +156,9 @@ def instrument_from_dict(doc: dict, source: str | None = None) -> Instrument:
     """Build an :class:`Instrument` from the parsed YAML document (see config/instrument.yaml)."""
     src = source or "instrument"
     if not isinstance(doc, dict) or "items" not in doc or "constructs" not in doc:
-        raise ConfigError(f"{src} must be a mapping with 'constructs' and 'items'", key="instrument")
+        raise ConfigError(
+            f"{src} must be a mapping with 'constructs' and 'items'", key="instrument"
+        )
     defaults = doc.get("defaults", {}) or {}
     constructs = []
     for k, c in enumerate(doc["constructs"]):
@@ -181,7 +185,9 @@ def instrument_from_dict(doc: dict, source: str | None = None) -> Instrument:
             )
         kind = spec.get("kind", "likert")
         if kind not in ("likert", "quantity"):
-            raise ConfigError(f"{src}: item {iid!r} kind {kind!r}; allowed: likert, quantity", key=where)
+            raise ConfigError(
+                f"{src}: item {iid!r} kind {kind!r}; allowed: likert, quantity", key=where
+            )
         label = dict(spec.get("indicator") or spec.get("label") or {})
         items.append(
             Item(
@@ -240,5 +246,7 @@ def load_instrument(path: str | Path) -> Instrument:
     except FileNotFoundError:
         raise ConfigError(f"instrument file {path} does not exist", key="instrument") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"instrument file {path} is not valid YAML: {e}", key="instrument") from None
+        raise ConfigError(
+            f"instrument file {path} is not valid YAML: {e}", key="instrument"
+        ) from None
     return instrument_from_dict(doc, source=str(path))

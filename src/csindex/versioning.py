@@ -92,7 +92,10 @@ def input_files(config: dict, base: str | Path = ".") -> dict[str, str]:
 
 def input_hashes(config: dict, base: str | Path = ".") -> dict[str, str]:
     """sha256 of every input file, keyed by its path."""
-    return {path: sha256_file(Path(base) / path) for path in sorted(set(input_files(config, base).values()))}
+    return {
+        path: sha256_file(Path(base) / path)
+        for path in sorted(set(input_files(config, base).values()))
+    }
 
 
 def collect_seeds(config: dict) -> dict[str, int]:
@@ -170,7 +173,9 @@ def version_status(out_dir: str | Path, config: dict, base: str | Path = ".") ->
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     changes: list[str] = []
     if manifest.get("config_hash") != config_hash(config):
-        old = _flatten({k: v for k, v in manifest.get("config", {}).items() if k not in _IGNORED_KEYS})
+        old = _flatten(
+            {k: v for k, v in manifest.get("config", {}).items() if k not in _IGNORED_KEYS}
+        )
         new = _flatten({k: v for k, v in config.items() if k not in _IGNORED_KEYS})
         keys = sorted(set(old) | set(new))
         diff = [k for k in keys if old.get(k, "<absent>") != new.get(k, "<absent>")]
@@ -205,7 +210,7 @@ def check_version(out_dir: str | Path, config: dict, base: str | Path = ".") -> 
 
 
 def _iso(ts: float) -> str:
-    return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.fromtimestamp(ts, tz=_dt.UTC).isoformat(timespec="seconds")
 
 
 def build_manifest(
@@ -232,7 +237,9 @@ def build_manifest(
         "config": config,
         "inputs": input_hashes(config, base),
         "outputs": {
-            str(Path(o).relative_to(out_dir)) if Path(o).is_relative_to(out_dir) else o: sha256_file(o)
+            str(Path(o).relative_to(out_dir))
+            if Path(o).is_relative_to(out_dir)
+            else o: sha256_file(o)
             for o in outs
             if Path(o).is_file()
         },

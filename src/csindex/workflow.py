@@ -35,4 +35,16 @@ def setup_script(snakemake: Any) -> logging.Logger:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.handlers[:] = [handler]
+    sys.excepthook = _user_error_hook
     return logger
+
+
+def _user_error_hook(exc_type, exc, tb) -> None:
+    """A csindex error is the user's to fix: log its message only, no traceback."""
+    from .errors import CsindexError
+
+    if issubclass(exc_type, CsindexError):
+        logging.getLogger("csindex").error("%s", exc)
+        print(f"ERROR: {exc}", file=sys.__stderr__, flush=True)
+        return
+    sys.__excepthook__(exc_type, exc, tb)

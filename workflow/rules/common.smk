@@ -12,7 +12,7 @@ min_version("8.20")
 # working too.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from csindex.config import config_errors  # noqa: E402
+from csindex.config import check_config, config_errors  # noqa: E402
 from csindex.versioning import version_status  # noqa: E402
 
 SCHEMA = "../schemas/config.schema.yaml"
@@ -21,9 +21,14 @@ _problems = config_errors(config, Path(workflow.basedir) / "workflow/schemas/con
 if _problems:
     raise WorkflowError(
         f"{len(_problems)} problem(s) in the study configuration "
-        f"({', '.join(workflow.configfiles) or 'config'}):\n  - " + "\n  - ".join(_problems)
+        f"({', '.join(map(str, workflow.configfiles)) or 'config'}):\n  - " + "\n  - ".join(_problems)
     )
-validate(config, SCHEMA)  # fills in defaults
+# Fill in the defaults of every section (snakemake's validate does not descend into the $ref'd
+# section files to fill theirs), then validate the way every Snakemake workflow does.
+_filled = check_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+config.clear()
+config.update(_filled)
+validate(config, SCHEMA)
 
 STUDY = config["study"]
 VERSION = config["version"]
@@ -122,9 +127,18 @@ def bootstrap_shards():
     return [f"{OUT}/model/bootstrap/shard_{k}.parquet" for k in range(n)]
 
 
+# model stage (fit_model, bootstrap, index)
+def get_bootstrap_ci():
+    """model/bootstrap_ci.csv when the bootstrap runs (bootstrap.replicates > 0), else none."""
+    if int(config["bootstrap"].get("replicates", 0) or 0) > 0:
+        return [f"{OUT}/model/bootstrap_ci.csv"]
+    return []
+
+
 def get_final_targets():
     """The default target: the manifest, written last. A finished version has nothing to do."""
-    if FINISHED:
+    # `snakemake --report` of a finished version needs its DAG, which reruns nothing.
+    if FINISHED and not any(a.startswith("--report") for a in sys.argv):
         print(
             f"Version {VERSION!r} of study {STUDY!r} is finished ({OUT}/manifest.json) and "
             "its inputs are unchanged: nothing to do.",
@@ -168,6 +182,53 @@ def get_manifest_inputs():
     present = {r.name for r in workflow.rules}
     files = []
     for name in MANIFEST_RULES:
+        if name in present and _rule_used(name):
+            files += [str(f) for f in getattr(rules, name).output]
+    return files
+
+
+# ---------------------------------------------------------------- indicator weights
+from csindex.indicators.pipeline import FILE_METHODS, table_names  # noqa: E402
+
+
+def _indicator_specs():
+    cfg = config["indicators"]
+    return list((cfg.get("levels") or {}).values()) + list(cfg.get("alternatives") or [])
+
+
+def get_indicator_expert_files():
+    """Every expert file named in the config (so a changed file re-runs the rule)."""
+    specs = [s for s in _indicator_specs() if s.get("method") in FILE_METHODS]
+    return sorted({f for s in specs for f in (s.get("files") or [])})
+
+
+def get_indicator_model_input(kind):
+    """The SEM stage's table when a method needs it: outer_weights or total_effects."""
+    method = {"outer_weights": "outer_weights", "effects": "total_effects"}[kind]
+    if any(s.get("method") == method for s in _indicator_specs()):
+        return [get_model()[kind]]
+    return []
+
+
+# ---------------------------------------------------------------- report
+REPORT_STAGE_RULES = [
+    "design",
+    "draw_sample",
+    "fieldwork",
+    "clean",
+    "weights",
+    "indicator_weights",
+    "fit_model",
+    "gather_bootstrap",
+    "index",
+]
+
+
+def get_report_inputs(wildcards):
+    """Outputs of the stages this study runs (rules present in the workflow and used)."""
+    present = {r.name for r in workflow.rules}
+    files = [INSTRUMENT]
+    for name in REPORT_STAGE_RULES:
         if name in present and _rule_used(name):
             files += [str(f) for f in getattr(rules, name).output]
     return files
