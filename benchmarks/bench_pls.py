@@ -1,6 +1,8 @@
 """Speed and peak memory of PLS-PM: one fit, the batched bootstrap, the index.
 
 Run: python benchmarks/bench_pls.py [--large]
+Bootstrap cases: i.i.d. respondents, and Rao–Wu (bootstrap.design: rao_wu) with 10 strata and
+PSUs of about 10 respondents.
 Data: the ECSI mobile-phone data (tests/fixtures/data/ecsi_mobi.csv, 24 items, ECSI model with
 seven constructs), resampled with replacement to n rows (seeded) for n > 250. Each case runs in a
 fresh subprocess (one BLAS thread; peak RSS from resource.getrusage). Default: n = 250 and
@@ -84,13 +86,22 @@ def case(kind: str, n: int, reps: int) -> dict:
         fit_pls(df, spec, weights=np.linspace(0.5, 1.5, n))
         out["weighted_s"] = time.perf_counter() - t0
         out["iterations"] = res.iterations
-    elif kind == "bootstrap":
+    elif kind in ("bootstrap", "bootstrap_rao_wu"):
         df = _data(n)
         setup = PLSBootSetup.from_data(
             df, spec, None, scale={i: (1, 10) for i in spec.items}, group_by=["segment"]
         )
+        design = None
+        if kind == "bootstrap_rao_wu":  # 10 strata, PSUs of about 10 respondents
+            from csindex.sem.bootstrap import bootstrap_design
+
+            k = np.arange(n)
+            df["respondent_id"] = k.astype(str)
+            table = df[["respondent_id"]].assign(stratum=k % 10, psu=k // 100)
+            design = bootstrap_design(df, table, "rao_wu")
+            out["psus"] = design.n_psu
         t0 = time.perf_counter()
-        boot = bootstrap_pls(setup, 1, 0, reps)
+        boot = bootstrap_pls(setup, 1, 0, reps, design)
         out["seconds"] = time.perf_counter() - t0
         out["not_converged"] = int((~boot["converged"]).sum())
         t0 = time.perf_counter()
@@ -112,11 +123,18 @@ def main() -> None:
         ("fit", 250, 0),
         ("fit", 10_000, 0),
         ("bootstrap", 250, 1000),
+        ("bootstrap_rao_wu", 250, 1000),
         ("bootstrap", 10_000, 1000),
+        ("bootstrap_rao_wu", 10_000, 1000),
     ]
     if a.large:
-        cases += [("fit", 100_000, 0), ("fit", 1_000_000, 0), ("bootstrap", 100_000, 1000)]
-    print(f"{'case':<10} {'n':>9} {'reps':>6} {'seconds':>9} {'extra':>40} {'peak MB':>8}")
+        cases += [
+            ("fit", 100_000, 0),
+            ("fit", 1_000_000, 0),
+            ("bootstrap", 100_000, 1000),
+            ("bootstrap_rao_wu", 100_000, 1000),
+        ]
+    print(f"{'case':<16} {'n':>9} {'reps':>6} {'seconds':>9} {'extra':>40} {'peak MB':>8}")
     for kind, n, reps in cases:
         r = subprocess.run(
             [sys.executable, __file__, "--case", kind, str(n), str(reps)],
@@ -130,9 +148,10 @@ def main() -> None:
             f"weighted {d['weighted_s']:.2f}; read pq {d['read_s']:.2f} csv {d['read_csv_s']:.2f}"
             if kind == "fit"
             else f"jackknife(1000) {d['jackknife_s']:.2f} s"
+            + (f"; {d['psus']} PSUs" if "psus" in d else "")
         )
         print(
-            f"{kind:<10} {n:>9,} {reps:>6} {d['seconds']:>9.3f} {extra:>40} {d['peak_rss_mb']:>8.0f}"
+            f"{kind:<16} {n:>9,} {reps:>6} {d['seconds']:>9.3f} {extra:>40} {d['peak_rss_mb']:>8.0f}"
         )
 
 

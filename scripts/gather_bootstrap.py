@@ -8,7 +8,7 @@ import pandas as pd  # noqa: E402
 
 from csindex.instrument import load_instrument  # noqa: E402
 from csindex.io import write_csv, write_parquet  # noqa: E402
-from csindex.sem.bootstrap import read_model_inputs  # noqa: E402
+from csindex.sem.bootstrap import read_bootstrap_design, read_model_inputs  # noqa: E402
 from csindex.sem.outputs import gather_bootstrap  # noqa: E402
 from csindex.sem.spec import spec_from_config  # noqa: E402
 
@@ -16,6 +16,14 @@ mcfg = dict(snakemake.params.model or {})
 instrument = load_instrument(snakemake.input.instrument)
 spec = spec_from_config(mcfg, instrument)
 data, w, wdesc = read_model_inputs(snakemake.input.responses, list(snakemake.input.weights))
+bcfg = dict(snakemake.params.bootstrap or {})
+design = read_bootstrap_design(
+    data,
+    list(snakemake.input.weights),
+    bcfg.get("design", "auto"),
+    snakemake.params.lonely_psu,
+)
+log.info("bootstrap design: %s", design.describe())
 
 t = gather_bootstrap(
     [pd.read_parquet(f) for f in snakemake.input.shards],
@@ -23,10 +31,11 @@ t = gather_bootstrap(
     spec,
     weights=w,
     model_cfg=mcfg,
-    bootstrap_cfg=dict(snakemake.params.bootstrap or {}),
+    bootstrap_cfg=bcfg,
     index_cfg=snakemake.params.index,
     seed=int(snakemake.params.seed),
     instrument=instrument,
+    design=design,
 )
 log.info(
     "%d replicates: %d not converged (dropped), %d inadmissible (kept)",

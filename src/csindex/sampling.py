@@ -511,13 +511,21 @@ class SampleResult:
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes 0..K-1 in sorted order of the values, and the values (O(N) for integer ids)."""
+    """Codes 0..K-1 in sorted order of the values, and the values (O(N) for integer ids).
+
+    Integer ids over a compact range are coded by offset (no copy for int64 ids starting at 0)
+    and a boolean presence scatter; other values go through ``pd.factorize``. The codes may
+    share memory with the frame: treat them as read-only.
+    """
     v = values.to_numpy() if not isinstance(values.dtype, pd.CategoricalDtype) else None
     if v is not None and v.dtype.kind in "iu" and v.size:
         lo, hi = int(v.min()), int(v.max())
         if hi - lo < 4 * v.size + 1024:
-            d = v.astype(np.int64) - lo
-            present = np.bincount(d, minlength=hi - lo + 1) > 0
+            d = v.astype(np.int64, copy=False)
+            if lo != 0:
+                d = d - lo
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            present[d] = True
             if present.all():
                 return d, np.arange(lo, hi + 1)
             return (np.cumsum(present) - 1)[d], np.flatnonzero(present) + lo
@@ -526,15 +534,21 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _duplicated(ids: pd.Series) -> np.ndarray:
-    """Mask of rows whose id occurs more than once (O(N) counting for dense integer ids)."""
+    """Mask of rows whose id occurs more than once (O(N) for integer ids: strictly increasing
+    ids, or a presence scatter over a compact range, before counting)."""
     v = ids.to_numpy()
     if v.dtype.kind in "iu" and v.size:
+        if v.size < 2 or bool(np.all(v[1:] > v[:-1])):
+            return np.zeros(v.size, dtype=bool)
         lo, hi = int(v.min()), int(v.max())
         if hi - lo < 4 * v.size + 1024:
-            counts = np.bincount(v - lo, minlength=hi - lo + 1)
-            if counts.max() <= 1:
+            d = v if lo == 0 else v - lo
+            seen = np.zeros(hi - lo + 1, dtype=bool)
+            seen[d] = True
+            if int(np.count_nonzero(seen)) == v.size:
                 return np.zeros(v.size, dtype=bool)
-            return counts[v - lo] > 1
+            counts = np.bincount(d, minlength=hi - lo + 1)
+            return counts[d] > 1
     return ids.duplicated(keep=False).to_numpy()
 
 
@@ -575,7 +589,7 @@ def _check_frame(
     if dup.any():
         rows = np.flatnonzero(dup)
         raise InputError(
-            f"{int(ids.duplicated().sum())} duplicate unit id(s), e.g. {ids.iloc[rows[0]]!r} "
+            f"{int(ids.duplicated().sum())} duplicate unit id(s), e.g. {ids.iloc[rows[0]].item() if hasattr(ids.iloc[rows[0]], 'item') else ids.iloc[rows[0]]!r} "
             f"in rows {rows[0] + 1} and {rows[1] + 1}; unit ids must be unique",
             file=file,
             row=int(rows[1]) + 1,
@@ -631,6 +645,48 @@ def _check_nested(
 
 
 @dataclass
+class _Runs:
+    """Contiguous runs of dense codes sorted in frame order: code j is rows start[j]:end[j]."""
+
+    start: np.ndarray
+    end: np.ndarray
+    same: np.ndarray  # same[i]: rows i and i + 1 have the same code
+
+    def rows(self, codes: np.ndarray) -> np.ndarray:
+        """Ascending row numbers of the given (ascending) codes."""
+        lens = self.end[codes] - self.start[codes]
+        total = int(lens.sum())
+        offset = np.repeat(self.start[codes] - (np.cumsum(lens) - lens), lens)
+        return offset + np.arange(total, dtype=np.intp)
+
+
+def _runs(codes: np.ndarray, K: int) -> _Runs | None:
+    """The runs of dense codes 0..K-1 when they are non-decreasing in frame order, else None."""
+    if codes.size < 2:
+        return None
+    same = codes[1:] == codes[:-1]
+    change = np.flatnonzero(~same) + 1
+    if change.size != K - 1:  # some code occurs in more than one run
+        return None
+    start = np.append(0, change).astype(np.int64)
+    if not np.array_equal(codes[start], np.arange(K)):  # K runs, one per code: in code order?
+        return None
+    end = np.append(change, codes.size).astype(np.int64)
+    return _Runs(start, end, same)
+
+
+def _nested_runs(runs: _Runs, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Fast nesting check for sorted child codes: the parent only changes where the child does.
+
+    Returns (parent of every child, last row of every child), or None on a violation (then the
+    general check finds and reports it)."""
+    if bool(np.any(runs.same & (parent[1:] != parent[:-1]))):
+        return None
+    rep = runs.end - 1  # the last row of each unit, as _representatives
+    return parent[rep], rep
+
+
+@dataclass
 class _Prepared:
     S: int
     Nrows: int
@@ -645,6 +701,7 @@ class _Prepared:
     alloc: Allocation
     m_per_psu: float
     rep1: np.ndarray | None = None
+    runs1: _Runs | None = None  # stage-1 unit codes sorted in frame order
 
 
 def _prepare(
@@ -677,15 +734,21 @@ def _prepare(
     ucodes: list[np.ndarray] = []
     unames: list[np.ndarray] = []
     Ks: list[int] = []
-    strat_of_u1, rep1 = scode, None
+    strat_of_u1, rep1, runs1 = scode, None, None
     for k, st in enumerate(design.stages[:-1]):
         c, nm = _factorize(frame[st.unit])
         parent = scode if k == 0 else ucodes[k - 1]
         pnames = snames if k == 0 else unames[k - 1]
         pcol = (design.strata or "stratum") if k == 0 else design.stages[k - 1].unit
-        par_of, rep = _check_nested(c, parent, nm, pnames, st.unit, pcol, file)
+        runs = _runs(c, nm.size)
+        fast = _nested_runs(runs, parent) if runs is not None else None
+        if fast is None:
+            runs = None
+            par_of, rep = _check_nested(c, parent, nm, pnames, st.unit, pcol, file)
+        else:
+            par_of, rep = fast
         if k == 0:
-            strat_of_u1, rep1 = par_of, rep
+            strat_of_u1, rep1, runs1 = par_of, rep, runs
         ucodes.append(c)
         unames.append(nm)
         Ks.append(nm.size)
@@ -745,7 +808,7 @@ def _prepare(
         capacity=cap,
     )
     return _Prepared(
-        S, Nrows, scode, names, H, ucodes, unames, Ks, N_h, cap, alloc, m_per_psu, rep1
+        S, Nrows, scode, names, H, ucodes, unames, Ks, N_h, cap, alloc, m_per_psu, rep1, runs1
     )
 
 
@@ -792,8 +855,16 @@ def plan(frame: pd.DataFrame, design: Design, file: str | None = None) -> dict[s
     }
 
 
-def _column_values(frame: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
-    return frame[col].to_numpy()[rows]
+def _column_values(frame: pd.DataFrame, col: str, rows: np.ndarray | None) -> np.ndarray:
+    v = frame[col].to_numpy()
+    return v if rows is None else v[rows]
+
+
+def _numeric(col: pd.Series) -> np.ndarray:
+    """A column as float (non-numeric values -> NaN), without pd.to_numeric for numeric data."""
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":
+        return col.to_numpy(dtype=float)
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
 
 
 def draw(
@@ -815,7 +886,8 @@ def draw(
     S, Nrows, scode, names = prep.S, prep.Nrows, prep.scode, prep.names
     alloc = prep.alloc
 
-    rows = np.arange(Nrows, dtype=np.int64)  # frame rows still in play
+    # frame rows still in play; None = all rows (stage 1), so no N-row index is built
+    rows: np.ndarray | None = None
     parent_row = scode  # parent code of every row in play (stratum for stage 1)
     pis: list[np.ndarray] = []  # per stage, aligned with rows
     fpcs: list[np.ndarray] = []
@@ -825,18 +897,25 @@ def draw(
         last = k == S - 1
         if last:  # the units are the rows in play
             ucol = None
-            rep = np.arange(rows.size, dtype=np.int64)  # positions in rows
+            n_rows = Nrows if rows is None else rows.size
+            rep = np.arange(n_rows, dtype=np.int64)  # positions in rows
             unit_names = None
         else:
             K = prep.K[k]
-            ucol = prep.ucodes[k] if k == 0 else prep.ucodes[k][rows]
-            counts = np.bincount(ucol, minlength=K)
-            repK = prep.rep1 if k == 0 else _representatives(ucol, K)
-            cand = np.flatnonzero(counts > 0)
-            rep = repK[cand]
+            if k == 0:  # every code 0..K-1 occurs (dense codes); counts only if needed
+                ucol = prep.ucodes[0]
+                counts = None
+                cand = np.arange(K, dtype=np.int64)
+                rep = prep.rep1
+                cidx_of_row = ucol
+            else:
+                ucol = prep.ucodes[k][rows]
+                counts = np.bincount(ucol, minlength=K)
+                cand = np.flatnonzero(counts > 0)
+                rep = _representatives(ucol, K)[cand]
+                cidx_of_row = ucol if cand.size == K else (np.cumsum(counts > 0) - 1)[ucol]
             unit_names = prep.unames[k][cand]
-            cidx_of_row = ucol if cand.size == K else (np.cumsum(counts > 0) - 1)[ucol]
-        pr = parent_row[rep]
+        pr = parent_row if (last and rows is None) else parent_row[rep]  # rep = identity
         Gp = int(pr.max()) + 1
         used = np.bincount(pr, minlength=Gp) > 0
         pg_codes = np.flatnonzero(used)
@@ -857,8 +936,8 @@ def draw(
         size = None
         if st.method == "pps_systematic":
             if st.size:
-                sz_rows = pd.to_numeric(frame[st.size], errors="coerce").to_numpy(dtype=float)
-                size = sz_rows[rows[rep]]
+                sz_rows = _numeric(frame[st.size])
+                size = sz_rows[rep if rows is None else rows[rep]]
                 ids = (
                     unit_names
                     if unit_names is not None
@@ -866,10 +945,14 @@ def draw(
                 )
                 check_sizes(size, ids, st.size, file)
                 if not last:
-                    sz_in = sz_rows if k == 0 else sz_rows[rows]
-                    diff = np.flatnonzero(sz_in != size[cidx_of_row])
+                    runs = prep.runs1 if rows is None else None
+                    if runs is not None and not np.any(runs.same & (sz_rows[1:] != sz_rows[:-1])):
+                        diff = np.zeros(0, dtype=np.intp)  # constant within every run
+                    else:
+                        sz_in = sz_rows if rows is None else sz_rows[rows]
+                        diff = np.flatnonzero(sz_in != size[cidx_of_row])
                     if diff.size:
-                        r = rows[diff[0]]
+                        r = diff[0] if rows is None else rows[diff[0]]
                         raise InputError(
                             f"the size measure differs within {st.unit} "
                             f"{prep.unames[k][prep.ucodes[k][r]]!r}; a cluster's size must be "
@@ -878,11 +961,15 @@ def draw(
                             row=int(r) + 1,
                             column=st.size,
                         )
+            elif last:
+                size = np.ones(rep.size)
             else:
-                size = counts[cand].astype(float) if not last else np.ones(rows.size)
+                if counts is None:
+                    counts = np.bincount(ucol, minlength=K)
+                size = counts[cand].astype(float)
         keys = []
         for c in st.sort:
-            vals = _column_values(frame, c, rows[rep])
+            vals = _column_values(frame, c, rep if rows is None else rows[rep])
             keys.append(pd.factorize(vals, sort=True)[0] if vals.dtype == object else vals)
         sel_u, pik_u, hits_u = _select_in_groups(
             st.method, pg, n_g, rng, size=size, order_keys=keys
@@ -893,11 +980,14 @@ def draw(
             if st.method == "srswr":
                 hits_rows = hits_u[keep]
         else:
-            keep = np.flatnonzero(sel_u[cidx_of_row])
+            if k == 0 and prep.runs1 is not None:  # selected clusters' rows, in row order
+                keep = prep.runs1.rows(np.flatnonzero(sel_u))
+            else:
+                keep = np.flatnonzero(sel_u[cidx_of_row])
             ck = cidx_of_row[keep]
             pik_rows, fpc_rows = pik_u[ck], N_g[pg[ck]]
             parent_row = ucol[keep]
-        rows = rows[keep]
+        rows = keep if rows is None else rows[keep]
         pis = [p[keep] for p in pis] + [pik_rows]
         fpcs = [f[keep] for f in fpcs] + [fpc_rows]
         stage_info.append(

@@ -216,7 +216,10 @@ TRUTH_DEFINITION = (
     "five levels). A construct's 0-100 score for a customer is the mean over its items of "
     "(x - min) / (max - min) * 100 on the item scale after recoding; the population score is "
     "its mean over customers (overall, by segment, by region). The CSI is the population mean "
-    "0-100 score of customer satisfaction (CS)."
+    "0-100 score of customer satisfaction (CS). item_moments holds the population means and "
+    "covariance matrix (divisor N) of the recoded items, from which the population value of an "
+    "index with estimated item weights (e.g. PLS outer weights) follows: see "
+    "csindex.index.population_index."
 )
 
 
@@ -659,6 +662,7 @@ def _truth_from_keys(keys, instrument, model, seed, chunk_size, params) -> dict[
     count = np.zeros(n_cell)
     sums = np.zeros((len(items), n_cell))
     lat_sums = np.zeros((len(CONSTRUCTS), n_cell))
+    cross = np.zeros((len(items), len(items)))  # population sum of x x' (recoded items)
     p_ineligible = float(params["response"]["ineligible"])
     for start in range(0, len(keys.position), chunk_size):
         sub = _subset(keys, slice(start, start + chunk_size))
@@ -671,6 +675,8 @@ def _truth_from_keys(keys, instrument, model, seed, chunk_size, params) -> dict[
             sums[j] += np.bincount(cell, weights=vals[iid], minlength=n_cell)
         for j, c in enumerate(CONSTRUCTS):
             lat_sums[j] += np.bincount(cell, weights=eta[c], minlength=n_cell)
+        V = np.column_stack([vals[iid] for iid in items])
+        cross += V.T @ V
 
     count_sr = count.reshape(n_seg, n_reg)
     sums_sr = sums.reshape(len(items), n_seg, n_reg)
@@ -725,6 +731,7 @@ def _truth_from_keys(keys, instrument, model, seed, chunk_size, params) -> dict[
         "construct_scores": cs_scores,
         "csi": csi,
         "n_frame": int(len(keys.position)),
+        "item_moments": _item_moments(items, sums.sum(axis=1), cross, n_total),
         "latent_means": {c: lat_sums[j].sum() / n_total for j, c in enumerate(CONSTRUCTS)},
         "latent_means_by_segment": {
             g: {
@@ -749,6 +756,19 @@ def _truth_from_keys(keys, instrument, model, seed, chunk_size, params) -> dict[
             }
             for it in instrument.items
         },
+    }
+
+
+def _item_moments(items: list[str], sums: np.ndarray, cross: np.ndarray, n: float) -> dict:
+    """Population means and covariance matrix (divisor N) of the recoded items."""
+    mean = sums / n
+    cov = cross / n - np.outer(mean, mean)
+    cov = (cov + cov.T) / 2
+    return {
+        "items": list(items),
+        "mean": [float(v) for v in mean],
+        "covariance": [[float(v) for v in row] for row in cov],
+        "n": int(n),
     }
 
 

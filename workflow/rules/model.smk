@@ -49,6 +49,7 @@ rule bootstrap_shard:
         bootstrap=config["bootstrap"],
         index=config["index"],
         seed=config["seed"],
+        lonely_psu=config["estimation"]["lonely_psu"],
     log:
         f"{OUT}/logs/bootstrap_shard_{{shard}}.log",
     conda:
@@ -76,6 +77,7 @@ rule gather_bootstrap:
         bootstrap=config["bootstrap"],
         index=config["index"],
         seed=config["seed"],
+        lonely_psu=config["estimation"]["lonely_psu"],
     log:
         f"{OUT}/logs/gather_bootstrap.log",
     conda:

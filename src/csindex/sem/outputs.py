@@ -25,6 +25,7 @@ from scipy.stats import norm
 
 from ..errors import ConfigError
 from .bootstrap import (
+    BootstrapDesign,
     ReplicateDesign,
     bootstrap_intervals,
     bootstrap_seed,
@@ -439,15 +440,19 @@ def gather_bootstrap(
     index_cfg: dict | None = None,
     seed: int = 0,
     instrument: Any = None,
+    design: BootstrapDesign | None = None,
 ) -> BootstrapTables:
     """Combine the bootstrap shards and compute percentile and BCa intervals.
 
     The full-sample estimates and the (grouped) jackknife for the BCa acceleration are
     recomputed here: PLS-PM via :func:`~csindex.sem.bootstrap.pls_stats` and
     :func:`~csindex.sem.bootstrap.jackknife_pls` (seed ``seed``, the master seed); CB-SEM via
-    :func:`~csindex.sem.cbsem.cbsem_bootstrap`. Under CB-SEM the index statistics are added
-    to every replicate: its factor-score weights (``sw:C:item``) applied to its weighted item
-    means (the resampling counts regenerated from the bootstrap seed).
+    :func:`~csindex.sem.cbsem.cbsem_bootstrap` (starting fit by :func:`fit_model` with every
+    ``model.cbsem`` setting). Under CB-SEM the index statistics are added to every replicate:
+    its factor-score weights (``sw:C:item``) applied to its weighted item means (the
+    multipliers regenerated from the bootstrap seed). ``design`` (the shards' resampling
+    design; None = iid) also groups the jackknife by PSU under Rao–Wu, and is named in the
+    ``design`` column of the intervals.
     """
     mcfg = dict(model_cfg or {})
     bcfg = dict(bootstrap_cfg or {})
@@ -459,30 +464,46 @@ def gather_bootstrap(
         setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
         names = stat_names(setup)
         est = pd.Series(pls_stats(setup, setup.w[None, :])[0][0], index=names)
-        jk = jackknife_pls(setup, groups=groups, seed=int(seed))
+        lab = None if design is None else design.jackknife_labels(groups, seed, setup.rows)
+        jk = jackknife_pls(setup, groups=groups, seed=int(seed), labels=lab)
     else:
         boot, est, jk = _cbsem_gather(
-            boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instrument, groups
+            boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instrument, groups, design
         )
     ci = bootstrap_intervals(boot, est, jk, level=float(bcfg.get("level", 0.95)))
     ci["replicates_total"] = len(boot)
     ci["not_converged"] = int((~boot["converged"].astype(bool)).sum())
     ci["inadmissible"] = int((~boot["admissible"].astype(bool)).sum())
+    ci["design"] = "iid" if design is None else design.kind
     return BootstrapTables(replicates=boot, intervals=ci)
 
 
-def _cbsem_gather(boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instrument, groups):
-    from .cbsem import cbsem_bootstrap, fit_cbsem
+def cbsem_bootstrap_options(model_cfg: dict | None) -> dict[str, Any]:
+    """Keyword options of :func:`~csindex.sem.cbsem.cbsem_bootstrap` from ``model.cbsem``
+    (the admissibility flags use the same ``correlation_limit`` as the full-sample fit)."""
+    ccfg = dict((model_cfg or {}).get("cbsem") or {})
+    return {"correlation_limit": float(ccfg.get("correlation_limit", 0.95))}
 
-    res = fit_cbsem(data, spec, weights=weights)
-    full = cbsem_bootstrap(data, spec, np.ones((1, res.n)), res, weights=weights)
+
+def _cbsem_gather(
+    boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instrument, groups, design
+):
+    from .cbsem import cbsem_bootstrap
+
+    cmcfg = {**mcfg, "estimator": "cbsem"}
+    opts = cbsem_bootstrap_options(mcfg)
+    res = fit_model(data, spec, cmcfg, weights=weights)
+    full = cbsem_bootstrap(data, spec, np.ones((1, res.n)), res, weights=weights, **opts)
     names = [c for c in boot.columns if c not in _CBSEM_FLAGS]
     est = full.iloc[0][names].astype(float)
     n = res.n
-    G = min(n, groups)
-    lab = np.arange(n) if G == n else np.random.default_rng(0).permutation(n) % G
+    lab = None if design is None else design.jackknife_labels(groups, seed, res.used_rows)
+    if lab is None:
+        G = min(n, groups)
+        lab = np.arange(n) if G == n else np.random.default_rng(0).permutation(n) % G
+    G = int(lab.max()) + 1
     counts = (lab[None, :] != np.arange(G)[:, None]).astype(float)
-    jkdf = cbsem_bootstrap(data, spec, counts, res, weights=weights)
+    jkdf = cbsem_bootstrap(data, spec, counts, res, weights=weights, **opts)
     # the index under CB-SEM: factor-score weights (sw:C:item) of each replicate applied to the
     # replicate's weighted item means (counts regenerated from the same seeds)
     setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
@@ -492,7 +513,12 @@ def _cbsem_gather(boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instru
         parts = []
         for b0 in range(0, len(boot), 200):
             reps = boot["replicate"].to_numpy()[b0 : b0 + 200]
-            C = np.vstack([replicate_counts(n, bseed, int(r), int(r) + 1) for r in reps])
+            if design is None:
+                C = np.vstack([replicate_counts(n, bseed, int(r), int(r) + 1) for r in reps])
+            else:
+                C = np.vstack(
+                    [design.multipliers(bseed, int(r), int(r) + 1, res.used_rows) for r in reps]
+                )
             Wr = boot[sw].to_numpy(float)[b0 : b0 + 200]
             parts.append(index_stats(setup, C * setup.w[None, :], Wr))
         boot = pd.concat([boot, pd.concat(parts, ignore_index=True)], axis=1)
@@ -508,6 +534,7 @@ __all__ = [
     "MODEL_COLUMNS",
     "BootstrapTables",
     "ModelTables",
+    "cbsem_bootstrap_options",
     "cbsem_outer_weights",
     "cbsem_replicate_statistics",
     "fill_effect_se",
