@@ -31,19 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-
-ACSI_PATHS: tuple[tuple[str, str], ...] = (
-    ("CE", "PQ"),
-    ("CE", "PV"),
-    ("PQ", "PV"),
-    ("CE", "CS"),
-    ("PQ", "CS"),
-    ("PV", "CS"),
-    ("CS", "CC"),
-    ("CS", "CL"),
-    ("CC", "CL"),
-)
-"""Figure 4-1 (seed 001): the nine structural paths of the ACSI model, as (from, to)."""
+from ..instrument import ACSI_PATHS  # figure 4-1's nine paths, as (from, to)
 
 IMAGE = "IM"
 """Construct id of the ECSI's Image (used by :func:`ecsi_spec`)."""
