@@ -77,3 +77,38 @@ def test_forced_rerun_of_a_finished_version_is_refused(demo_run):
     assert run.returncode != 0
     assert "never overwritten" in run.stdout + run.stderr
     assert snapshot(out) == before
+
+
+EXAMPLES = sorted(
+    p.name
+    for p in (Path(__file__).parents[1] / "config/examples").glob("*.yaml")
+    if not p.name.endswith("_instrument.yaml")
+)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_config_plans_the_whole_study(repo_root, tmp_path, example):
+    run = snakemake(
+        repo_root,
+        "-n",
+        "--configfile",
+        f"config/examples/{example}",
+        "--config",
+        f"results_dir={tmp_path}",
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "manifest" in run.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_config_runs_to_its_manifest(repo_root, tmp_path, example):
+    run = snakemake(
+        repo_root,
+        "--configfile",
+        f"config/examples/{example}",
+        "--config",
+        f"results_dir={tmp_path}",
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert list(tmp_path.glob("*/*/manifest.json"))
