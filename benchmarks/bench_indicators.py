@@ -10,12 +10,12 @@ index by segment) on n respondents; node scores alone; entropy + CRITIC on 16 it
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as harness  # noqa: E402
+from _harness import measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = {
@@ -32,8 +32,6 @@ LARGE = {
 
 
 def run_case(name: str, n: int) -> dict:
-    import resource
-    import tracemalloc
 
     import numpy as np
     import pandas as pd
@@ -108,56 +106,14 @@ def run_case(name: str, n: int) -> dict:
         def call():
             return round(ahp(mats).diagnostics["CR"], 4)
 
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    call()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        info = call()
-        times.append(time.perf_counter() - t0)
-    tracemalloc.start()
-    call()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {
-        "case": name,
-        "n": n,
-        "best_s": min(times),
-        "median_s": sorted(times)[len(times) // 2],
-        "peak_rss_mb": rss / 1024,
-        "rss_over_baseline_mb": (rss - base) / 1024,
-        "tracemalloc_peak_mb": peak / 2**20,
-        "info": info,
-    }
+    return measure(name, n, call, repeat)
 
 
 def main() -> None:
-    if len(sys.argv) > 2 and sys.argv[1] == "--case":
-        print(json.dumps(run_case(sys.argv[2], int(sys.argv[3]))))
-        return
     cases = list(CASES.items())
     if "--large" in sys.argv:
         cases += list(LARGE.items())
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    print(
-        f"{'case':32s} {'n':>10s} {'best s':>9s} {'median s':>9s} {'RSS MB':>8s} "
-        f"{'+RSS MB':>8s} {'tracemalloc MB':>14s}  info"
-    )
-    for name, n in cases:
-        res = subprocess.run(
-            [sys.executable, __file__, "--case", name, str(n)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        )
-        r = json.loads(res.stdout.strip().splitlines()[-1])
-        print(
-            f"{r['case']:32s} {r['n']:>10d} {r['best_s']:>9.4f} {r['median_s']:>9.4f} "
-            f"{r['peak_rss_mb']:>8.1f} {r['rss_over_baseline_mb']:>8.1f} "
-            f"{r['tracemalloc_peak_mb']:>14.1f}  {r['info']}"
-        )
+    harness.main(__file__, run_case, cases, width=32)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,12 @@ Reference figures (issue 5, same machine): raking 1,000,000 rows to three margin
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as harness  # noqa: E402
+from _harness import measure  # noqa: E402
 
 CASES = {
     "rake_1e6_3margins": 1_000_000,
@@ -33,9 +34,6 @@ LARGE = {
 
 
 def run_case(name: str, n: int) -> dict:
-    import resource
-    import tracemalloc
-
     import numpy as np
     import pandas as pd
 
@@ -142,56 +140,14 @@ def run_case(name: str, n: int) -> dict:
         def call():
             return build_weights(resp, None, smp, None, frame, seed=1).diagnostics["n_replicates"]
 
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    call()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        info = call()
-        times.append(time.perf_counter() - t0)
-    tracemalloc.start()
-    call()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {
-        "case": name,
-        "n": n,
-        "best_s": min(times),
-        "median_s": sorted(times)[len(times) // 2],
-        "peak_rss_mb": rss / 1024,
-        "rss_over_baseline_mb": (rss - base) / 1024,
-        "tracemalloc_peak_mb": peak / 2**20,
-        "info": info,
-    }
+    return measure(name, n, call, repeat)
 
 
 def main() -> None:
-    if len(sys.argv) > 2 and sys.argv[1] == "--case":
-        print(json.dumps(run_case(sys.argv[2], int(sys.argv[3]))))
-        return
     cases = dict(CASES)
     if "--large" in sys.argv:
         cases.update(LARGE)
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    print(
-        f"{'case':42s} {'n':>10s} {'best s':>9s} {'median s':>9s} {'RSS MB':>8s} "
-        f"{'+RSS MB':>8s} {'tracemalloc MB':>14s}  info"
-    )
-    for name, n in cases.items():
-        res = subprocess.run(
-            [sys.executable, __file__, "--case", name, str(n)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        )
-        r = json.loads(res.stdout.strip().splitlines()[-1])
-        print(
-            f"{r['case']:42s} {r['n']:>10d} {r['best_s']:>9.4f} {r['median_s']:>9.4f} "
-            f"{r['peak_rss_mb']:>8.1f} {r['rss_over_baseline_mb']:>8.1f} "
-            f"{r['tracemalloc_peak_mb']:>14.1f}  {r['info']}"
-        )
+    harness.main(__file__, run_case, cases.items(), width=42)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,12 @@ strata, shard independence, agreement with the Taylor SE, iid still available, C
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from ecsi_models import FIX
+from ecsi_models import SMALL_BLOCKS as BLOCKS
+from ecsi_models import SMALL_PATHS as PATHS
 
 from csindex.errors import ConfigError, InputError
 from csindex.estimation import survey_design, survey_mean
@@ -23,19 +24,6 @@ from csindex.sem.bootstrap import (
 )
 from csindex.sem.outputs import gather_bootstrap
 from csindex.sem.spec import ModelSpec
-
-FIX = Path(__file__).parent / "fixtures" / "data"
-BLOCKS = {
-    "CE": ["CUEX1", "CUEX2", "CUEX3"],
-    "PQ": ["PERQ1", "PERQ2", "PERQ3"],
-    "PV": ["PERV1", "PERV2"],
-    "CS": ["CUSA1", "CUSA2", "CUSA3"],
-    "CL": ["CUSL1", "CUSL3"],
-}
-PATHS = [
-    ("CE", "PQ"), ("CE", "PV"), ("PQ", "PV"), ("CE", "CS"), ("PQ", "CS"), ("PV", "CS"),
-    ("CS", "CL"),
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from ecsi_models import ACSI_BLOCKS as BLOCKS
+from ecsi_models import ACSI_MODEL_PATHS as PATHS
+from ecsi_models import FIX
 from scipy.stats import norm
 
 from csindex.sem.bootstrap import (
@@ -22,20 +23,6 @@ from csindex.sem.bootstrap import (
 )
 from csindex.sem.pls import fit_pls
 from csindex.sem.spec import ModelSpec
-
-FIX = Path(__file__).parent / "fixtures" / "data"
-BLOCKS = {
-    "CE": ["CUEX1", "CUEX2", "CUEX3"],
-    "PQ": [f"PERQ{i}" for i in range(1, 8)],
-    "PV": ["PERV1", "PERV2"],
-    "CS": ["CUSA1", "CUSA2", "CUSA3"],
-    "CC": ["CUSCO"],
-    "CL": ["CUSL1", "CUSL2", "CUSL3"],
-}
-PATHS = [
-    ("CE", "PQ"), ("CE", "PV"), ("PQ", "PV"), ("CE", "CS"), ("PQ", "CS"), ("PV", "CS"),
-    ("CS", "CC"), ("CS", "CL"), ("CC", "CL"),
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from ecsi_models import ACSI_BLOCKS as BLOCKS
+from ecsi_models import ACSI_MODEL_PATHS as PATHS
+from ecsi_models import FIX
 
 from csindex.errors import ConfigError
 from csindex.index import (
@@ -23,19 +26,7 @@ from csindex.sem.pls import fit_pls
 from csindex.sem.spec import ModelSpec
 
 ROOT = Path(__file__).parents[1]
-FIX = Path(__file__).parent / "fixtures" / "data"
-BLOCKS = {
-    "CE": ["CUEX1", "CUEX2", "CUEX3"],
-    "PQ": [f"PERQ{i}" for i in range(1, 8)],
-    "PV": ["PERV1", "PERV2"],
-    "CS": ["CUSA1", "CUSA2", "CUSA3"],
-    "CC": ["CUSCO"],
-    "CL": ["CUSL1", "CUSL2", "CUSL3"],
-}
-PATHS = [
-    ("CE", "PQ"), ("CE", "PV"), ("PQ", "PV"), ("CE", "CS"), ("PQ", "CS"), ("PV", "CS"),
-    ("CS", "CC"), ("CS", "CL"), ("CC", "CL"),
-]  # fmt: skip
+
 SCALE = {i: (1.0, 10.0) for b in BLOCKS.values() for i in b}
 
 

@@ -3,11 +3,12 @@ method, design-based SEs from replicate weights, the comparison with a simulatio
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from ecsi_models import FIX
+from ecsi_models import SMALL_BLOCKS as BLOCKS
+from ecsi_models import SMALL_PATHS as PATHS
 from scipy.stats import norm
 
 from csindex.errors import ConfigError
@@ -32,18 +33,6 @@ from csindex.sem.outputs import fit_model, model_tables
 from csindex.sem.pls import prepare_data
 from csindex.sem.spec import ModelSpec
 
-FIX = Path(__file__).parent / "fixtures" / "data"
-BLOCKS = {
-    "CE": ["CUEX1", "CUEX2", "CUEX3"],
-    "PQ": ["PERQ1", "PERQ2", "PERQ3"],
-    "PV": ["PERV1", "PERV2"],
-    "CS": ["CUSA1", "CUSA2", "CUSA3"],
-    "CL": ["CUSL1", "CUSL3"],
-}
-PATHS = [
-    ("CE", "PQ"), ("CE", "PV"), ("PQ", "PV"), ("CE", "CS"), ("PQ", "CS"), ("PV", "CS"),
-    ("CS", "CL"),
-]  # fmt: skip
 G = 6
 ICFG = {"by": ["segment", "region"], "scale": {"min": 1, "max": 10}, "level": 0.9}
 SCALE = {i: (1.0, 10.0) for b in BLOCKS.values() for i in b}

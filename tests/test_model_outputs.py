@@ -3,11 +3,12 @@ estimators, design-based SEs from replicate weights (PLS-PM and CB-SEM), the boo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from ecsi_models import FIX
+from ecsi_models import SMALL_BLOCKS as BLOCKS
+from ecsi_models import SMALL_PATHS as PATHS
 from scipy.stats import norm
 
 from csindex.errors import ConfigError
@@ -31,18 +32,6 @@ from csindex.sem.outputs import (
 from csindex.sem.pls import fit_pls
 from csindex.sem.spec import ModelSpec
 
-FIX = Path(__file__).parent / "fixtures" / "data"
-BLOCKS = {
-    "CE": ["CUEX1", "CUEX2", "CUEX3"],
-    "PQ": ["PERQ1", "PERQ2", "PERQ3"],
-    "PV": ["PERV1", "PERV2"],
-    "CS": ["CUSA1", "CUSA2", "CUSA3"],
-    "CL": ["CUSL1", "CUSL3"],
-}
-PATHS = [
-    ("CE", "PQ"), ("CE", "PV"), ("PQ", "PV"), ("CE", "CS"), ("PQ", "CS"), ("PV", "CS"),
-    ("CS", "CL"),
-]  # fmt: skip
 G = 8  # jackknife groups of the replicate weights
 
 

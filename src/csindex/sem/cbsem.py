@@ -1075,6 +1075,27 @@ def _fiml_fit_indices(
 
 
 # --------------------------------------------------------------------------- public API
+
+
+def _admissibility(st, mats, Sigma, information, converged, gnorm, n_iter, correlation_limit):
+    """The admissibility checks of a fitted structure (model matrices in ``mats``)."""
+    return check_admissibility(
+        converged=converged,
+        gradient_norm=gnorm,
+        iterations=n_iter,
+        items=st.items,
+        constructs=st.constructs,
+        Lambda=mats["Lambda"],
+        Psi=mats["Psi"],
+        Theta=mats["Theta"],
+        C=mats["C"],
+        Sigma=Sigma,
+        information=information,
+        correlation_limit=correlation_limit,
+        fixed_zero_items=st.fixed_zero_items,
+    )
+
+
 def fit_cbsem(
     data: pd.DataFrame,
     spec: ModelSpec,
@@ -1223,20 +1244,8 @@ def fit_cbsem(
     scores = pd.DataFrame(sc, columns=st.constructs, index=data.index[ok_rows])
 
     fit = fit_indices(S, mats["Sigma"], n, st.q)
-    adm = check_admissibility(
-        converged=converged,
-        gradient_norm=gnorm,
-        iterations=n_iter,
-        items=st.items,
-        constructs=st.constructs,
-        Lambda=mats["Lambda"],
-        Psi=mats["Psi"],
-        Theta=mats["Theta"],
-        C=mats["C"],
-        Sigma=mats["Sigma"],
-        information=information,
-        correlation_limit=correlation_limit,
-        fixed_zero_items=st.fixed_zero_items,
+    adm = _admissibility(
+        st, mats, mats["Sigma"], information, converged, gnorm, n_iter, correlation_limit
     )
     return CBSEMResult(
         spec=spec,
@@ -1334,21 +1343,7 @@ def _fit_fiml(data, spec, weights, se, start, gtol, max_iter, correlation_limit,
     scores = pd.DataFrame(sc, columns=st.constructs, index=data.index[ok_rows])
     ll = -0.5 * n * _fiml_obj(st, z, pats, n, grad=False)[0]
     fit, mu1, S1 = _fiml_fit_indices(X, wv, pats, ll, Sig, muhat, q, n)
-    adm = check_admissibility(
-        converged=converged,
-        gradient_norm=gnorm,
-        iterations=n_iter,
-        items=st.items,
-        constructs=st.constructs,
-        Lambda=mats["Lambda"],
-        Psi=mats["Psi"],
-        Theta=mats["Theta"],
-        C=mats["C"],
-        Sigma=Sig,
-        information=bread,
-        correlation_limit=correlation_limit,
-        fixed_zero_items=st.fixed_zero_items,
-    )
+    adm = _admissibility(st, mats, Sig, bread, converged, gnorm, n_iter, correlation_limit)
     return CBSEMResult(
         spec=spec,
         structure=st,
