@@ -31,6 +31,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from .errors import ConfigError, InputError
+from .estimation import replicate_variance
 from .sem.spec import ModelSpec
 
 QUADRANTS = ("improve first", "maintain", "low priority", "possible overkill")
@@ -150,15 +151,6 @@ def item_performance(
         lo, hi = scale[i]
         out[i] = (weighted_mean(data[i].to_numpy(float), weights) - lo) / (hi - lo) * 100
     return pd.Series(out)
-
-
-def replicate_variance(
-    theta: np.ndarray, reps: np.ndarray, scale: float, rscales: np.ndarray, mse: bool
-) -> np.ndarray:
-    """Replicate-weight variance as R survey's svrepdesign: scale Σ_r rscales_r (θ_r − c)²
-    with c = θ̂ (mse = TRUE) or the replicate mean. reps: (R, k)."""
-    centre = theta if mse else reps.mean(axis=0)
-    return scale * (np.asarray(rscales)[:, None] * (reps - centre) ** 2).sum(axis=0)
 
 
 def ipa(

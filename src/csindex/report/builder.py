@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
+from ..estimation import MSE_DEFAULT, design_from_weights_file
 from ..instrument import Instrument
 from ..io import sha256_file
 from . import figures as F
@@ -597,7 +598,7 @@ class ReportBuilder:
         if absent:
             s.p(f"Not in clean/responses.parquet: {', '.join(absent)}.", "note")
         w = self._weights()
-        weights = stratum = psu = replicates = None
+        weights = stratum = psu = replicates = design = None
         if w is not None and "w_final" in w.columns and "respondent_id" in resp.columns:
             m = resp[["respondent_id"]].merge(w, on="respondent_id", how="left")
             if m["w_final"].isna().any():
@@ -609,14 +610,19 @@ class ReportBuilder:
                     column="w_final",
                 )
             weights = m["w_final"].to_numpy(dtype=float)
-            if "stratum" in m.columns and "psu" in m.columns:
-                stratum, psu = m["stratum"].to_numpy(), m["psu"].to_numpy()
-            replicates = _replicates(m, self.v.json("weights/diagnostics.json"))
+            diag = self.v.json("weights/diagnostics.json")
+            replicates = _replicates(m, diag)
+            if replicates is None:
+                design = design_from_weights_file(
+                    m, diag if isinstance(diag, Mapping) else {}, use_replicates=False
+                )
         codes = {}
         for i in items:
             sc = self.instrument.item(i).scale
             codes[i] = np.linspace(sc.min, sc.max, sc.points)
-        dist = answer_distribution(resp, items, codes, weights, stratum, psu, replicates)
+        dist = answer_distribution(
+            resp, items, codes, weights, stratum, psu, replicates, design=design
+        )
         dist["suppressed"] = suppress_small_cells(dist, self.opt.min_cell).to_numpy()
         basis = (
             k("unweighted_basis")
@@ -989,7 +995,10 @@ def _replicates(w: pd.DataFrame, diag: Any) -> Replicates | None:
             column="rscales",
         )
     return Replicates(
-        w[cols].to_numpy(dtype=float), float(diag["scale"]), rscales, bool(diag.get("mse", True))
+        w[cols].to_numpy(dtype=float),
+        float(diag["scale"]),
+        rscales,
+        bool(diag.get("mse", MSE_DEFAULT)),
     )
 
 

@@ -14,49 +14,26 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
+from ..estimation import MSE_DEFAULT, ReplicateDesign, SurveyDesign, survey_design
 
 
-def _design_variance(z: np.ndarray, stratum: np.ndarray, psu: np.ndarray) -> np.ndarray:
+def _design_variance(
+    z: np.ndarray, stratum: np.ndarray, psu: np.ndarray, lonely_psu: str = "adjust"
+) -> np.ndarray:
     """Variance of column totals of the linearised values ``z`` (n x m) under a stratified
-    cluster design sampled with replacement at the first stage (R survey's default):
-
-        v = sum_h n_h / (n_h - 1) * sum_c (z_hc - mean_h z_h.)^2,
-
-    with z_hc the PSU totals and n_h the number of PSUs in stratum h. Strata with one PSU add
-    nothing (survey's ``options(survey.lonely.psu = "remove")``)."""
-    keys = pd.DataFrame({"h": stratum, "c": psu})
-    psu_codes, psu_index = np.unique(
-        keys["h"].astype(str) + "\x1f" + keys["c"].astype(str), return_inverse=True
-    )
-    totals = np.zeros((len(psu_codes), z.shape[1]))
-    np.add.at(totals, psu_index, z)
-    # stratum of each PSU (from its first member)
-    _, first = np.unique(psu_index, return_index=True)
-    h_of_psu = np.asarray(stratum)[first]
-    h_codes, h_index = np.unique(np.asarray(h_of_psu).astype(str), return_inverse=True)
-    n_h = np.bincount(h_index, minlength=len(h_codes)).astype(float)
-    sums = np.zeros((len(h_codes), z.shape[1]))
-    np.add.at(sums, h_index, totals)
-    centred = totals - (sums / n_h[:, None])[h_index]
-    factor = np.where(n_h > 1, n_h / np.maximum(n_h - 1, 1), 0.0)[h_index]
-    return (factor[:, None] * centred**2).sum(axis=0)
+    cluster design sampled with replacement at the first stage: the engine's
+    :meth:`csindex.estimation.SurveyDesign.variance` (single-PSU strata as ``lonely_psu``)."""
+    keys = pd.DataFrame({"h": np.asarray(stratum), "c": np.asarray(psu)})
+    design = survey_design(keys, weight=None, strata="h", psu="c", nest=True, lonely_psu=lonely_psu)
+    return design.variance(z)
 
 
-@dataclass(frozen=True)
-class Replicates:
-    """Replicate weights (n x R) and their variance constants, as R survey's svrepdesign:
-    ``v = scale * sum_r rscales_r (theta_r - c)^2`` with ``c = theta`` (``mse=True``) or the
-    mean of the replicates (``mse=False``)."""
-
-    weights: np.ndarray
-    scale: float
-    rscales: np.ndarray
-    mse: bool
-
-    def variance(self, theta: np.ndarray, theta_r: np.ndarray) -> np.ndarray:
-        """Variance of ``theta`` (shape m) from its replicates ``theta_r`` (R x m)."""
-        centre = theta[None, :] if self.mse else theta_r.mean(axis=0, keepdims=True)
-        return self.scale * (self.rscales[:, None] * (theta_r - centre) ** 2).sum(axis=0)
+def Replicates(  # noqa: N802 - kept as the report's name for the engine's type
+    weights: np.ndarray, scale: float, rscales: np.ndarray, mse: bool = MSE_DEFAULT
+) -> ReplicateDesign:
+    """Replicate weights (n x R, aligned with the responses) as the engine's
+    :class:`csindex.estimation.ReplicateDesign` (variance as R survey's ``svrVar``)."""
+    return ReplicateDesign.from_matrix(weights, scale=scale, rscales=rscales, mse=mse)
 
 
 def answer_distribution(
@@ -66,7 +43,9 @@ def answer_distribution(
     weights: pd.Series | np.ndarray | None = None,
     stratum: pd.Series | np.ndarray | None = None,
     psu: pd.Series | np.ndarray | None = None,
-    replicates: Replicates | None = None,
+    replicates: ReplicateDesign | None = None,
+    lonely_psu: str = "adjust",
+    design: SurveyDesign | None = None,
 ) -> pd.DataFrame:
     """Counts and percentages of each answer code of each item (missing answers excluded).
 
@@ -76,8 +55,11 @@ def answer_distribution(
     ``stratum`` and ``psu`` (each respondent its own PSU, one stratum, when they are omitted) —
     the same as R ``survey::svymean(~factor(item), design, na.rm = TRUE)``, which treats the
     respondents who answered as a domain. With ``replicates`` the standard error is the
-    replicate one instead (R ``svymean`` on the ``svrepdesign``). Codes outside ``codes[item]`` are counted in an extra
-    row with ``code = NaN`` ("other") so nothing disappears silently.
+    replicate one instead (R ``svymean`` on the ``svrepdesign``). Single-PSU strata follow
+    ``lonely_psu`` (estimation.lonely_psu). ``design`` (the weights file's Taylor design, rows
+    aligned with ``responses``: fpc per stage, calibration residuals) replaces ``stratum``/``psu``.
+    Codes outside ``codes[item]`` are counted in an extra row with ``code = NaN`` ("other") so
+    nothing disappears silently.
     """
     n = len(responses)
     missing = [i for i in items if i not in responses.columns]
@@ -136,8 +118,10 @@ def answer_distribution(
                 with np.errstate(invalid="ignore", divide="ignore"):
                     p_r = (wr.T @ ind) / den_r[:, None]
                 var = replicates.variance(p, p_r)
+            elif design is not None:
+                var = design.variance(z)
             else:
-                var = _design_variance(z, h, c)
+                var = _design_variance(z, h, c, lonely_psu)
             out["w_sum"] = tot
             out["w_pct"] = 100.0 * p
             out["w_se"] = 100.0 * np.sqrt(var)

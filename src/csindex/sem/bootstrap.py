@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..errors import ConfigError, InputError
+from ..estimation import ReplicateDesign, replicate_design
 from .pls import _Arrays, inner_from_lvcor, pls_weights_from_cov, prepare_data, total_effects
 from .spec import ModelSpec
 
@@ -699,7 +700,7 @@ def replicate_weight_se(
     model is refitted with each replicate weight (all at once) and the variance is
     scale * Σ_r rscales_r (θ_r - c)² as R survey's svrepdesign (c = θ̂ when mse, else the
     replicate mean). Returns statistic, est, se, replicates, not_converged."""
-    from ..index import replicate_variance
+    from ..estimation import replicate_variance
 
     names = stat_names(setup)
     est, _, _ = pls_stats(setup, setup.w[None, :])
@@ -724,28 +725,6 @@ def replicate_weight_se(
     )
 
 
-def _align_replicates(
-    data: pd.DataFrame,
-    table: pd.DataFrame,
-    reps: list[str],
-    rows: np.ndarray | None,
-    file: str | None,
-) -> np.ndarray:
-    """(n, R) replicate weights of ``table`` (respondent_id + ``reps``) for the rows ``rows``
-    of ``data`` (all rows when None), matched on respondent_id."""
-    ids = data["respondent_id"] if rows is None else data.loc[rows, "respondent_id"]
-    m = ids.to_frame().merge(table[["respondent_id", *reps]], on="respondent_id", how="left")
-    arr = m[reps].to_numpy(dtype=float)
-    if np.isnan(arr).any():
-        bad = ids.iloc[int(np.flatnonzero(np.isnan(arr).any(axis=1))[0])]
-        raise InputError(
-            f"respondent {bad!r} has no replicate weights",
-            file=None if file is None else str(file),
-            column=reps[0],
-        )
-    return arr
-
-
 def read_replicate_weights(
     data: pd.DataFrame, weights_path: str, rows: np.ndarray | None = None
 ) -> tuple[np.ndarray, list[str]]:
@@ -755,77 +734,7 @@ def read_replicate_weights(
     reps = sorted(c for c in wdf.columns if c.startswith("rep_"))
     if not reps:
         return np.empty((0, 0)), []
-    return _align_replicates(data, wdf, reps, rows, weights_path), reps
-
-
-@dataclass
-class ReplicateDesign:
-    """Replicate weights of the weights stage and the constants of their variance formula.
-
-    Variance of a statistic as R survey's ``svrepdesign``:
-    ``scale * Σ_r rscales_r (θ_r - c)²`` with ``c`` the full-sample estimate (``mse``) or the
-    mean of the replicates.
-
-    Attributes
-    ----------
-    table : respondent_id and the replicate weight columns (``names``, e.g. rep_001, ...).
-    names : the replicate weight columns, sorted.
-    scale, rscales, mse : the variance constants (``rscales`` one per replicate).
-    replicate_type : e.g. JKn, JK1, BRR, Fay, bootstrap (for descriptions only).
-    file : where the weights came from (for error messages).
-    """
-
-    table: pd.DataFrame
-    names: list[str]
-    scale: float = 1.0
-    rscales: np.ndarray | None = None
-    mse: bool = True
-    replicate_type: str = "unknown"
-    file: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.rscales is None:
-            self.rscales = np.ones(len(self.names))
-        self.rscales = np.asarray(self.rscales, dtype=float)
-        if self.rscales.shape != (len(self.names),):
-            raise InputError(
-                f"{self.rscales.size} rscales for {len(self.names)} replicate weight columns",
-                file=self.file,
-            )
-
-    @property
-    def n_replicates(self) -> int:
-        return len(self.names)
-
-    def matrix(self, data: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
-        """(n, R) replicate weights of the rows ``rows`` of ``data`` (all when None), matched
-        on respondent_id; raises InputError when a respondent has none."""
-        return _align_replicates(data, self.table, self.names, rows, self.file)
-
-    def describe(self, how: str) -> str:
-        """Plain description, e.g. ``replicate weights (JKn, 102 replicates; <how>)``."""
-        return f"replicate weights ({self.replicate_type}, {self.n_replicates} replicates; {how})"
-
-
-def replicate_design(
-    table: pd.DataFrame, diagnostics: dict, file: str | None = None
-) -> ReplicateDesign | None:
-    """A :class:`ReplicateDesign` from the weights table (``rep_###`` columns) and the weights
-    stage's diagnostics (``scale``, ``rscales``, ``mse``, ``replicate_type``); None when the
-    table has no replicate weight columns."""
-    reps = sorted(c for c in table.columns if c.startswith("rep_"))
-    if not reps:
-        return None
-    diag = diagnostics or {}
-    return ReplicateDesign(
-        table=table[["respondent_id", *reps]],
-        names=reps,
-        scale=float(diag.get("scale", 1.0)),
-        rscales=np.asarray(diag.get("rscales") or [1.0] * len(reps), dtype=float),
-        mse=bool(diag.get("mse", True)),
-        replicate_type=str(diag.get("replicate_type", "unknown")),
-        file=None if file is None else str(file),
-    )
+    return ReplicateDesign(wdf, reps, file=weights_path).matrix(data, rows), reps
 
 
 def read_replicate_design(

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ConfigError, InputError
+from ..estimation import MSE_DEFAULT, replicate_variance
 from .admissibility import Admissibility, batch_flags, check_admissibility
 from .fit_indices import fit_indices
 from .spec import ModelSpec
@@ -1510,7 +1511,7 @@ def cbsem_replicates(
     *,
     scale: float = 1.0,
     rscales: Sequence[float] | np.ndarray | float = 1.0,
-    mse: bool = True,
+    mse: bool = MSE_DEFAULT,
     max_iter: int = 100,
     gtol: float = 1e-9,
     xtol: float = 1e-8,
@@ -1560,8 +1561,7 @@ def cbsem_replicates(
     reps.insert(1, "replicate_name", names)
     labels = st.labels()
     T = reps[labels].to_numpy()
-    center = th0 if mse else T.mean(axis=0)
-    var = scale * (rs[:, None] * (T - center[None]) ** 2).sum(axis=0)
+    var = replicate_variance(th0, T, scale, rs, mse)
     keys = _free_keys(st)
     out = pd.DataFrame(
         {
@@ -1577,12 +1577,11 @@ def cbsem_replicates(
     out.attrs["replicates"] = reps
     full = _derived_columns(st, th0[None])
     D = reps[full.columns].to_numpy()
-    c = full.to_numpy()[0] if mse else D.mean(axis=0)
     out.attrs["statistics"] = pd.DataFrame(
         {
             "statistic": full.columns,
             "est": full.to_numpy()[0],
-            "se": np.sqrt(scale * (rs[:, None] * (D - c[None]) ** 2).sum(axis=0)),
+            "se": np.sqrt(replicate_variance(full.to_numpy()[0], D, scale, rs, mse)),
         }
     )
     return out
@@ -1591,11 +1590,10 @@ def cbsem_replicates(
 def replicate_se(
     replicates: np.ndarray, center: np.ndarray, scale: float, rscales: np.ndarray | float, mse: bool
 ) -> np.ndarray:
-    """SE from replicate estimates (R, k): sqrt(scale * sum_r rscales_r (t_r - c)^2)."""
+    """SE from replicate estimates (R, k): sqrt(scale * sum_r rscales_r (t_r - c)^2), the
+    engine's :func:`csindex.estimation.replicate_variance`."""
     T = np.asarray(replicates, dtype=float)
-    rs = np.broadcast_to(np.asarray(rscales, dtype=float), (T.shape[0],))
-    c = np.asarray(center, dtype=float) if mse else T.mean(axis=0)
-    return np.sqrt(scale * (rs[:, None] * (T - c[None]) ** 2).sum(axis=0))
+    return np.sqrt(replicate_variance(np.asarray(center, dtype=float), T, scale, rscales, mse))
 
 
 __all__ = [
