@@ -634,9 +634,21 @@ def _codes(x: Any) -> np.ndarray:
     return pd.factorize(np.asarray(x), sort=False)[0].astype(np.int64)
 
 
-def _psu_codes(strata: Any, psu: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _psu_codes(
+    strata: Any, psu: Any, sort: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stratum codes per row, PSU codes per row and stratum per PSU; PSUs numbered stratum by
-    stratum in order of appearance (the replicate order of R ``jknweights``)."""
+    stratum in order of appearance (the replicate order of R ``jknweights``) or, with ``sort``,
+    strata in the sorted order of their labels as text (R ``brrweights``: ``table(strata)``)
+    and PSUs by id within them (``brrweights(..., match = psu)``): codes that do not depend on
+    the row order."""
+    if sort:
+        s = pd.factorize(pd.Series(np.asarray(strata)).astype(str).to_numpy(), sort=True)[0]
+        pc = pd.factorize(np.asarray(psu), sort=True)[0]
+        key = s.astype(np.int64) * (int(pc.max()) + 1) + pc
+        p = pd.factorize(key, sort=True)[0].astype(np.int64)
+        first = _first_rows(p)
+        return s.astype(np.int64), p, s[first].astype(np.int64)
     s = _codes(strata)
     key = pd.Series(s).astype(str) + "\x00" + pd.Series(np.asarray(psu)).astype(str)
     p = _codes(key)
@@ -646,6 +658,13 @@ def _psu_codes(strata: Any, psu: Any) -> tuple[np.ndarray, np.ndarray, np.ndarra
     rank[order] = np.arange(order.size)
     p = rank[p]
     return s, p, s[first][order]
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Row of the first occurrence of each code 0..k-1."""
+    first = np.empty(int(codes.max()) + 1, np.int64)
+    first[codes[::-1]] = np.arange(codes.size - 1, -1, -1)
+    return first
 
 
 def _check_fpc(Nh: np.ndarray, nh: np.ndarray) -> None:
@@ -724,10 +743,15 @@ def jkn_replicates(
 def brr_replicates(strata: np.ndarray, psu: np.ndarray, fay_rho: float = 0.0) -> Replicates:
     """Balanced repeated replication (Fay's method for ``fay_rho > 0``) for designs with exactly
     two PSUs per stratum: Sylvester-Hadamard columns; factors ``2 - rho`` / ``rho``;
-    ``scale = 1 / (R (1 - rho)^2)``."""
+    ``scale = 1 / (R (1 - rho)^2)``.
+
+    Row 1 + h of the Hadamard matrix goes to the h-th stratum in sorted order (labels as text)
+    and its +1 to the PSU with the smaller id: R ``brrweights(strata, psu, match = psu,
+    hadamard.matrix = H)`` with the same Sylvester ``H`` (R's default ``hadamard(H)`` is that
+    matrix for 2-7, 12-15, 28-31 and 60-63 strata), whatever the row order."""
     from scipy.linalg import hadamard
 
-    s, p, ps = _psu_codes(strata, psu)
+    s, p, ps = _psu_codes(strata, psu, sort=True)
     H = int(s.max()) + 1
     nh = np.bincount(ps, minlength=H)
     if (nh != 2).any():
@@ -760,7 +784,7 @@ def bootstrap_replicates(
     """Rao–Wu (1988) rescaled bootstrap: in stratum h draw m_h = n_h - 1 PSUs with
     replacement; factor ``1 - l + l (n_h/m_h) r_hi`` with ``l = sqrt(m_h (1 - f_h)/(n_h - 1))``
     (= ``n_h/(n_h-1) r_hi`` without fpc); ``v = sum_r (theta_r - theta)^2 / R`` (mse)."""
-    s, p, ps = _psu_codes(strata, psu)
+    s, p, ps = _psu_codes(strata, psu, sort=True)
     G = len(ps)
     F = np.ones((G, replicates))
     H = int(s.max()) + 1
