@@ -173,14 +173,20 @@ class SurveyDesign:
         cals = self.calibrations + ((calibration,) if calibration is not None else ())
         return replace(self, weights=np.asarray(weights, float), calibrations=cals, _cache={})
 
-    def variance(self, z: np.ndarray) -> np.ndarray:
-        """Taylor variance (diagonal) of totals of the influence columns ``z`` (n x p)."""
+    def variance(self, z: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+        """Taylor variance (diagonal) of totals of the influence columns ``z`` (n x p).
+
+        ``present`` (n x p, bool): the rows each column is estimated on (a domain, values not
+        missing); R drops the other rows, which matters only for ``lonely_psu="average"`` (the
+        strata counted are those with a present row)."""
         z = np.asarray(z, float)
         if z.ndim == 1:
             z = z[:, None]
+        if present is not None:
+            present = np.asarray(present, bool).reshape(z.shape)
         for cal in self.calibrations:
             z = cal.residualize(z)
-        return _multistage_var(z, self.stages, self.lonely_psu)
+        return _multistage_var(z, self.stages, self.lonely_psu, present)
 
     def replicate_variance(self, theta: np.ndarray, theta_r: np.ndarray) -> np.ndarray:
         """``scale * sum_r rscales_r (theta_r - c)^2``; theta_r is R x p (:func:`replicate_variance`)."""
@@ -355,7 +361,9 @@ def _first_index(codes: np.ndarray) -> np.ndarray:
     return first
 
 
-def _stage_var(z: np.ndarray, st: Stage, mult: np.ndarray, lonely: str) -> np.ndarray:
+def _stage_var(
+    z: np.ndarray, st: Stage, mult: np.ndarray, lonely: str, present: np.ndarray | None = None
+) -> np.ndarray:
     """One stage of ``svyrecvar``'s ``onestage``: diagonal variance of the unit totals."""
     first = _first_index(st.units)
     k = first.size
@@ -390,17 +398,27 @@ def _stage_var(z: np.ndarray, st: Stage, mult: np.ndarray, lonely: str) -> np.nd
             scale = np.where(single, 0.0, scale)
     v = (c * c * scale[:, None]).sum(axis=0)
     if lonely == "average" and single.any():
-        nstrat = np.unique(u_strat).size
-        nok = np.unique(u_strat[~single]).size
-        v = v * nstrat / max(nok, 1)
+        if present is None:
+            nstrat = np.unique(u_strat).size
+            nok = np.unique(u_strat[~single]).size
+            v = v * nstrat / max(nok, 1)
+        else:  # per column: the strata with a present row (R subsets the design)
+            pres = _group_sums(present.astype(float), st.strata, hk) > 0
+            lone = np.zeros(hk, bool)
+            lone[u_strat[single]] = True
+            nstrat = pres.sum(axis=0)
+            nok = (pres & ~lone[:, None]).sum(axis=0)
+            v = v * nstrat / np.maximum(nok, 1)
     return v
 
 
-def _multistage_var(z: np.ndarray, stages: Sequence[Stage], lonely: str) -> np.ndarray:
+def _multistage_var(
+    z: np.ndarray, stages: Sequence[Stage], lonely: str, present: np.ndarray | None = None
+) -> np.ndarray:
     mult = np.ones(z.shape[0])
     v = np.zeros(z.shape[1])
     for i, st in enumerate(stages):
-        v = v + _stage_var(z, st, mult, lonely)
+        v = v + _stage_var(z, st, mult, lonely, present)
         if st.pop_units is None or i + 1 >= len(stages) or stages[i + 1].pop_units is None:
             break
         mult = mult * st.n_units / st.pop_units
@@ -441,14 +459,17 @@ def survey_design(
     lonely_psu: str = "adjust",
     calibrations: Sequence[Any] = (),
     nest: bool = False,
+    tsu: str | None = None,
 ) -> SurveyDesign:
-    """Build a design like R ``svydesign(ids=~psu+ssu, strata=~strata, fpc=~fpc1+fpc2,
+    """Build a design like R ``svydesign(ids=~psu+ssu+tsu, strata=~strata, fpc=~N1+N2+N3,
     weights=~weight, nest=TRUE)`` or, with ``replicate_weights`` (analysis weights, one column per
     replicate), like ``svrepdesign(..., combined.weights=TRUE)``.
 
     ``fpc`` names one column per stage holding population counts (N_h PSUs in the stratum; M_i
-    units in the PSU) or sampling fractions (all <= 1). Without ``psu`` every row is a PSU; with two
-    fpc columns and no ``ssu`` the rows are the second-stage units. ``weight=None`` means 1.
+    units in the PSU; ...) or sampling fractions (all <= 1). Without ``psu`` every row is a PSU;
+    with one more fpc column than unit ids (e.g. ``psu``, ``ssu`` and three fpc columns) the rows
+    are the units of the last stage. Stage s adds ``V_s`` (module docstring) times the product of
+    the sampling fractions of the earlier stages (R ``multistage``). ``weight=None`` means 1.
     ``calibrations`` (PostStratInfo, RakingInfo, GregInfo) make the SEs use calibration residuals;
     ``nest=True`` numbers PSUs within strata.
     """
@@ -471,7 +492,7 @@ def survey_design(
                 row=row,
                 column=weight,
             )
-    cols = [c for c in (strata, psu, ssu) if c is not None]
+    cols = [c for c in (strata, psu, ssu, tsu) if c is not None]
     _check_columns(df, cols, "design")
     fpcs: list[str] = [fpc] if isinstance(fpc, str) else list(fpc or [])
     _check_columns(df, fpcs, "fpc")
@@ -493,10 +514,21 @@ def survey_design(
         unit1 = np.arange(n, dtype=np.int64)
     levels_units = [unit1]
     strat_levels = [stratum]
-    if ssu is not None or len(fpcs) > 1:
-        unit2 = _codes(df, [c for c in (strata, psu, ssu) if c]) if ssu else np.arange(n)
-        levels_units.append(unit2.astype(np.int64))
-        strat_levels.append(unit1)
+    ids = [c for c in (psu, ssu, tsu) if c is not None]
+    if (ssu is not None and psu is None) or (tsu is not None and ssu is None):
+        raise InputError("a later-stage unit id needs the earlier ones (psu, then ssu, then tsu)")
+    for k in range(1, len(ids)):  # stage k+1 units, nested in the stage-k units
+        levels_units.append(_codes(df, [c for c in (strata, *ids[: k + 1]) if c]))
+        strat_levels.append(levels_units[-2])
+    if len(fpcs) > len(levels_units):
+        # one more stage than ids: the rows are its units (e.g. ids psu+ssu, fpc N1+N2+N3)
+        levels_units.append(np.arange(n, dtype=np.int64))
+        strat_levels.append(levels_units[-2])
+    if len(fpcs) > len(levels_units):
+        raise InputError(
+            f"{len(fpcs)} fpc columns for a design of {len(levels_units)} stage(s)",
+            column=fpcs[-1],
+        )
     stages = []
     fr = [pd.to_numeric(df[c], errors="coerce").to_numpy(float) for c in fpcs]
     if fr:
@@ -582,7 +614,8 @@ def design_from_weights_file(
 
     With replicate columns ``rep_###`` (and ``use_replicates`` not False): a replicate design with
     ``replicate_type``, ``scale``, ``rscales``, ``mse`` from the diagnostics. Otherwise a Taylor
-    design on ``stratum``/``psu`` with ``fpc_1``/``fpc_2`` when present, whose SEs use the
+    design on ``stratum``/``psu``(/``ssu``) with ``fpc_1``/``fpc_2``(/``fpc_3``) when present
+    (the rows are the last stage's units), whose SEs use the
     residuals of the calibration recorded in the diagnostics (regression of the influence values
     on the margin dummies, weights before calibration ``w_nonresponse``: the GREG form, the
     limit of R's backfitting for raked designs). ``data`` (e.g. clean responses or scores) is
@@ -610,13 +643,18 @@ def design_from_weights_file(
     has = set(wdf.columns)
     strata = "stratum" if "stratum" in has and wdf["stratum"].notna().all() else None
     psu = "psu" if "psu" in has and wdf["psu"].notna().all() else None
+    ssu = "ssu" if psu and "ssu" in has and wdf["ssu"].notna().all() else None
     fpc = []
-    for c in ("fpc_1", "fpc_2"):  # later stages only after the earlier ones
+    for c in ("fpc_1", "fpc_2", "fpc_3"):  # later stages only after the earlier ones
         if c not in has or not wdf[c].notna().all():
             break
         fpc.append(c)
-    if fpc and psu is None:
+    if psu is None:
         fpc = fpc[:1]
+    elif ssu is None:
+        # fpc_2 counts the rows' units only in a two-stage design; with a third stage
+        # (fpc_3 present) but no ssu ids, fpc_2 counts SSUs: keep the first stage only
+        fpc = fpc[:1] if "fpc_3" in fpc else fpc[:2]
     cals = []
     cal = diagnostics.get("calibration") or {}
     margins = cal.get("margins")
@@ -633,6 +671,7 @@ def design_from_weights_file(
         weight="w_final",
         strata=strata,
         psu=psu,
+        ssu=ssu,
         fpc=fpc or None,
         lonely_psu=lonely,
         calibrations=cals,
@@ -732,7 +771,7 @@ def _estimate(
             else:
                 z = WM * (Y - est * X) / swx
         z = np.nan_to_num(z)
-        var = design.variance(z)
+        var = design.variance(z, present=M)
     with np.errstate(invalid="ignore", divide="ignore"):
         if kind == "total":
             v_wor = s2 * sw**2 * (sw - nobs) / (sw * nobs)

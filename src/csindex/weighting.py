@@ -911,14 +911,30 @@ def _make_replicates(
 
 
 def _subsampled_psus(units: pd.DataFrame, strata: np.ndarray, psu: np.ndarray) -> bool:
-    """Whether units were subsampled within their PSU (a later sampling stage): ``fpc_2``
-    (the PSU's count of next-stage units) exceeds the number of sampled rows of the PSU."""
-    if "fpc_2" not in units or not units["fpc_2"].notna().all():
+    """Whether a later sampling stage subsampled within the PSUs: at stage k = 2, 3 the
+    population count ``fpc_k`` of a parent unit (PSU; SSU) exceeds the number of its sampled
+    stage-k units (distinct ``ssu`` ids of the PSU at stage 2 of a three-stage design; rows
+    otherwise)."""
+    key = pd.Series(strata).astype(str).add("\x00").add(pd.Series(psu).astype(str)).to_numpy()
+    has = [c for c in ("fpc_2", "fpc_3") if c in units and units[c].notna().all()]
+    if not has:
         return False
-    key = pd.Series(strata).astype(str).add("\x00").add(pd.Series(psu).astype(str))
-    g = pd.DataFrame({"key": key.to_numpy(), "N2": units["fpc_2"].to_numpy(float)})
-    agg = g.groupby("key", sort=False)["N2"].agg(["size", "first"])
-    return bool((agg["first"] > agg["size"]).any())
+    ssu = "ssu" in units and units["ssu"].notna().all()
+    if "fpc_3" in has and not ssu:  # three stages without SSU ids: cannot count SSUs
+        return True
+    levels = [key]
+    if ssu:
+        levels.append(key + "\x00" + units["ssu"].astype(str).to_numpy())
+    levels.append(np.arange(len(units)).astype(str))  # the rows: the last stage's units
+    for k, col in enumerate(("fpc_2", "fpc_3"), start=1):
+        if col not in has or k >= len(levels):
+            break
+        g = pd.DataFrame({"parent": levels[k - 1], "child": levels[k]})
+        g["N"] = units[col].to_numpy(float)
+        agg = g.groupby("parent", sort=False).agg(n=("child", "nunique"), N=("N", "first"))
+        if (agg["N"] > agg["n"]).any():
+            return True
+    return False
 
 
 def _trim_columns(W: np.ndarray, tcfg: Mapping[str, Any]) -> tuple[np.ndarray, TrimResult | None]:
@@ -1012,7 +1028,7 @@ def build_weights(
         diag["design_weights_present"] = not quota
         units = smp
         if quota:
-            for c in ("fpc_1", "fpc_2"):
+            for c in ("fpc_1", "fpc_2", "fpc_3"):
                 if c in units.columns:
                     units = units.drop(columns=c)
     else:
@@ -1193,12 +1209,15 @@ def build_weights(
         out[k] = v
     for c in ("stratum", "psu", "fpc_1", "fpc_2"):
         out[c] = units[c].to_numpy() if c in units.columns else None
+    for c in ("ssu", "fpc_3"):  # third stage: its unit id and population count
+        if c in units.columns:
+            out[c] = units[c].to_numpy()
     for var in cdiag.get("margins", {}):  # calibration variables, for Taylor SEs downstream
         for c in var.split("*"):
             if c not in out.columns:
                 out[c] = units[c].astype(str).to_numpy()
-    for c in ("stratum", "psu"):
-        if out[c].notna().all():
+    for c in ("stratum", "psu", "ssu"):
+        if c in out.columns and out[c].notna().all():
             out[c] = out[c].astype(str)
     if rep is not None:
         reps = pd.DataFrame(W[:, 1:], columns=[f"rep_{r + 1:03d}" for r in range(W.shape[1] - 1)])

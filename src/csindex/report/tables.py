@@ -119,7 +119,7 @@ def answer_distribution(
                     p_r = (wr.T @ ind) / den_r[:, None]
                 var = replicates.variance(p, p_r)
             elif design is not None:
-                var = design.variance(z)
+                var = design.variance(z, present=np.repeat(answered[:, None], z.shape[1], 1))
             else:
                 var = _design_variance(z, h, c, lonely_psu)
             out["w_sum"] = tot
