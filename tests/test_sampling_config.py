@@ -29,10 +29,11 @@ def _cfg(*overlay):
     return load_config(ROOT / "config" / "config.yaml", *overlay)
 
 
-def test_all_six_design_examples_exist():
+def test_all_seven_design_examples_exist():
     names = {p.stem for p in EXAMPLES}
     assert names == {
-        f"design_{m}" for m in ("srs", "systematic", "stratified", "cluster", "multistage", "quota")
+        f"design_{m}"
+        for m in ("srs", "systematic", "stratified", "cluster", "multistage", "threestage", "quota")
     }
 
 
