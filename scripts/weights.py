@@ -21,6 +21,7 @@ out = build_weights(
     seed=int(snakemake.params.seed) + 5,
 )
 diag = out.diagnostics
+diag["pps"] = est_cfg.get("pps", "none")  # PPS-without-replacement variance of the Taylor SEs
 log.info(
     "weights: %d respondents, replicates %s (%d), calibration %s",
     diag["n_respondents"],

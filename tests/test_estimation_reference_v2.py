@@ -13,6 +13,7 @@ import pytest
 
 from csindex.estimation import (
     SurveyDesign,
+    design_from_weights_file,
     survey_design,
     survey_mean,
     survey_ratio,
@@ -125,3 +126,40 @@ def test_single_psu_stratum_follows_lonely_psu_as_r(ref, option) -> None:
     lone = load("mu284_lonely")
     d = survey_design(lone, weight="w", strata="REG", fpc="N_h", lonely_psu=option)
     compare(d, ref[ref["design"] == f"lonely_{option}"], "size")
+
+
+@pytest.mark.parametrize("method", ["brewer", "overton", "hr", "hr1"])
+def test_pps_without_replacement_matches_r(ref, method) -> None:
+    ep = load("election_pps").sample(frac=1.0, random_state=3).reset_index(drop=True)
+    ep["w"] = 1.0 / ep["p"]
+    psum = ref.loc[ref["variable"] == "sum_p2_over_n", "estimate"].iloc[0]
+    d = survey_design(
+        ep,
+        weight="w",
+        fpc="p",
+        pps="hr" if method.startswith("hr") else method,
+        hr_psum=psum if method == "hr" else None,
+    )
+    rows = ref[(ref["design"] == f"pps_{method}") & (ref["stat"] != "constant")]
+    compare(d, rows, "party")
+
+
+@pytest.mark.parametrize("method", ["brewer", "overton", "hr1"])
+def test_weights_file_with_estimation_pps_matches_r(ref, method) -> None:
+    ep = load("election_pps")
+    wdf = pd.DataFrame(
+        {
+            "respondent_id": ep["County"],
+            "w_final": 1.0 / ep["p"],
+            "stratum": "all",
+            "psu": ep["County"],
+            "fpc_1": 1e6,  # counts the PPS variance does not use
+            "pi_1": ep["p"],
+        }
+    )
+    data = ep.drop(columns=["p", "wt"]).rename(columns={"County": "respondent_id"})
+    pps = "hr" if method == "hr1" else method
+    d = design_from_weights_file(wdf, {"pps": pps}, data=data)
+    assert d.pps == pps
+    rows = ref[(ref["design"] == f"pps_{method}") & (ref["stat"] != "constant")]
+    compare(d, rows, "party")

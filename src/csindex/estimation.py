@@ -28,6 +28,7 @@ from scipy import stats
 from csindex.errors import ConfigError, InputError
 
 LONELY_PSU = ("adjust", "remove", "certainty", "average", "fail")
+PPS_METHODS = ("brewer", "overton", "hr")
 MSE_DEFAULT = False
 """The one default of ``mse`` (R ``getOption("survey.replicates.mse")``, FALSE)."""
 REPLICATE_TYPES = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "other")
@@ -141,6 +142,9 @@ class SurveyDesign:
     scale: float = 1.0
     rscales: np.ndarray | None = None
     mse: bool = MSE_DEFAULT
+    pps: str | None = None
+    pi: np.ndarray | None = None
+    hr_p2bar: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -186,6 +190,8 @@ class SurveyDesign:
             present = np.asarray(present, bool).reshape(z.shape)
         for cal in self.calibrations:
             z = cal.residualize(z)
+        if self.pps in ("overton", "hr"):
+            return _pps_var(z, self.stages[0], self.pi, self.pps, self.hr_p2bar)
         return _multistage_var(z, self.stages, self.lonely_psu, present)
 
     def replicate_variance(self, theta: np.ndarray, theta_r: np.ndarray) -> np.ndarray:
@@ -412,6 +418,43 @@ def _stage_var(
     return v
 
 
+def _pps_var(
+    z: np.ndarray, st: Stage, pi: np.ndarray, method: str, p2bar: np.ndarray | None
+) -> np.ndarray:
+    """PPS without replacement, one stage (R ``svydesign(..., pps = "overton" | HR(...))``):
+    ``v = sum_ij D_ij z_i z_j`` over the PSU totals ``z_i`` of a stratum, ``D_ii = 1 - pi_i`` and
+    for i != j ``D_ij = 1 - (n - a_i - a_j + c)/(n - 1)``: Overton ``a = pi/2, c = 0``,
+    Hartley-Rao ``a = pi, c = p2bar`` (``sum pi^2/n``, or R ``HR()``'s stratum mean of pi).
+    Pairs with ``a_i + a_j = 1`` get 0 as in R. Computed by stratum sums, without the n x n
+    matrix: ``sum_{i!=j} (a_i + a_j - 1 - c) z_i z_j = sum_i (2 a_i - 1 - c) z_i (S - z_i)``
+    with ``S`` the stratum total of ``z``."""
+    first = _first_index(st.units)
+    k = first.size
+    tot = _group_sums(z, st.units, k)
+    h = st.strata[first]
+    hk = int(h.max()) + 1
+    p = pi[first].astype(float)
+    n = np.bincount(h, minlength=hk).astype(float)[h]
+    a = p / 2 if method == "overton" else p
+    c = np.zeros(k) if method == "overton" else np.asarray(p2bar, float)[first]
+    S = _group_sums(tot, h, hk)[h]
+    diag = ((1 - p)[:, None] * tot * tot).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off_i = (2 * a - 1 - c)[:, None] * tot * (S - tot)
+        off = np.where(n[:, None] > 1, off_i / (n - 1)[:, None], 0.0).sum(axis=0)
+    # R sets D_ij = 0 where a_i + a_j == 1 (Overton: both certainty units, already 0)
+    if method == "hr":
+        key = pd.DataFrame({"h": h, "p": p, "i": np.arange(k), "r": np.round(p, 9)})
+        other = key.rename(columns={"p": "pj", "i": "j", "r": "q"})
+        part = key.assign(q=np.round(1 - p, 9)).merge(other, on=["h", "q"])
+        part = part[(part["i"] != part["j"]) & (part["p"] + part["pj"] == 1)]
+        if len(part):
+            i, j = part["i"].to_numpy(), part["j"].to_numpy()
+            dij = -c[i] / (n[i] - 1)
+            off = off - (dij[:, None] * tot[i] * tot[j]).sum(axis=0)
+    return diag + off
+
+
 def _multistage_var(
     z: np.ndarray, stages: Sequence[Stage], lonely: str, present: np.ndarray | None = None
 ) -> np.ndarray:
@@ -460,6 +503,8 @@ def survey_design(
     calibrations: Sequence[Any] = (),
     nest: bool = False,
     tsu: str | None = None,
+    pps: str | None = None,
+    hr_psum: float | Mapping[Any, float] | None = None,
 ) -> SurveyDesign:
     """Build a design like R ``svydesign(ids=~psu+ssu+tsu, strata=~strata, fpc=~N1+N2+N3,
     weights=~weight, nest=TRUE)`` or, with ``replicate_weights`` (analysis weights, one column per
@@ -470,11 +515,18 @@ def survey_design(
     with one more fpc column than unit ids (e.g. ``psu``, ``ssu`` and three fpc columns) the rows
     are the units of the last stage. Stage s adds ``V_s`` (module docstring) times the product of
     the sampling fractions of the earlier stages (R ``multistage``). ``weight=None`` means 1.
+    ``pps`` (PPS without replacement; ``fpc`` then holds the inclusion probabilities):
+    ``"brewer"`` (Brewer's approximation, ``f_i = 1 - pi_i`` in the Taylor formula; any number
+    of stages), ``"overton"`` or ``"hr"`` (Hartley-Rao; one stage; :func:`_pps_var`) as R
+    ``svydesign(..., pps = "brewer" | "overton" | HR(psum))``; ``hr_psum`` is R's ``HR(psum)``
+    (``sum pi^2 / n``, one number or one per stratum label; None = R ``HR()``).
     ``calibrations`` (PostStratInfo, RakingInfo, GregInfo) make the SEs use calibration residuals;
     ``nest=True`` numbers PSUs within strata.
     """
     if lonely_psu not in LONELY_PSU:
         raise ConfigError(f"must be one of {', '.join(LONELY_PSU)}", key="estimation.lonely_psu")
+    if pps is not None and pps not in PPS_METHODS:
+        raise ConfigError(f"must be one of {', '.join(PPS_METHODS)}", key="estimation.pps")
     df = df.reset_index(drop=True)
     n = len(df)
     if n == 0:
@@ -558,6 +610,31 @@ def survey_design(
                     column=fpcs[i],
                 )
         stages.append(Stage(strat, units, n_units, pop))
+    pi = p2bar = None
+    if pps is not None:
+        if not fr or as_pop:
+            raise InputError(
+                f"pps={pps!r} needs fpc as inclusion probabilities (all <= 1)",
+                column=fpcs[0] if fpcs else None,
+            )
+        pi = fr[0]
+        if pps != "brewer" and len(stages) > 1 and stages[1].pop_units is not None:
+            raise InputError(f"pps={pps!r} is for one-stage designs (use brewer)")
+        if pps == "hr":
+            st1 = stages[0]
+            first = _first_index(st1.units)
+            if hr_psum is None:  # R HR(): the stratum mean of the PSUs' pi
+                k = int(st1.strata.max()) + 1
+                sums = np.bincount(st1.strata[first], weights=pi[first], minlength=k)
+                cnt = np.bincount(st1.strata[first], minlength=k)
+                p2bar = (sums / np.maximum(cnt, 1))[st1.strata]
+            elif isinstance(hr_psum, Mapping):
+                lab = df[strata].map(hr_psum) if strata else pd.Series([np.nan] * n)
+                if lab.isna().any():
+                    raise InputError("hr_psum has no value for some strata", column=strata)
+                p2bar = lab.to_numpy(float)
+            else:
+                p2bar = np.full(n, float(hr_psum))
     rep = None
     rs = None
     if replicate_weights is not None:
@@ -601,6 +678,9 @@ def survey_design(
         scale=float(scale) if scale is not None else 1.0,
         rscales=rs,
         mse=bool(mse),
+        pps=pps,
+        pi=pi,
+        hr_p2bar=p2bar,
     )
 
 
@@ -655,6 +735,24 @@ def design_from_weights_file(
         # fpc_2 counts the rows' units only in a two-stage design; with a third stage
         # (fpc_3 present) but no ssu ids, fpc_2 counts SSUs: keep the first stage only
         fpc = fpc[:1] if "fpc_3" in fpc else fpc[:2]
+    pps = diagnostics.get("pps") or None
+    if pps not in (None, "none"):
+        # PPS without replacement: the stage inclusion probabilities pi_k are the fpc
+        pis = []
+        for c in ("pi_1", "pi_2", "pi_3"):
+            if c not in has or not wdf[c].notna().all():
+                break
+            pis.append(c)
+        if not pis:
+            raise InputError(
+                f"estimation.pps={pps!r} needs the inclusion probabilities pi_1 in the weights file",
+                column="pi_1",
+            )
+        fpc = pis[: (len(fpc) or 1)] if pps == "brewer" else pis[:1]
+        if pps != "brewer" or len(fpc) == 1:
+            ssu = None
+    else:
+        pps = None
     cals = []
     cal = diagnostics.get("calibration") or {}
     margins = cal.get("margins")
@@ -675,6 +773,7 @@ def design_from_weights_file(
         fpc=fpc or None,
         lonely_psu=lonely,
         calibrations=cals,
+        pps=pps,
     )
 
 

@@ -1209,7 +1209,7 @@ def build_weights(
         out[k] = v
     for c in ("stratum", "psu", "fpc_1", "fpc_2"):
         out[c] = units[c].to_numpy() if c in units.columns else None
-    for c in ("ssu", "fpc_3"):  # third stage: its unit id and population count
+    for c in ("ssu", "fpc_3", "pi_1", "pi_2", "pi_3"):  # third stage; stage probabilities
         if c in units.columns:
             out[c] = units[c].to_numpy()
     for var in cdiag.get("margins", {}):  # calibration variables, for Taylor SEs downstream
