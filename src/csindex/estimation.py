@@ -17,6 +17,8 @@ statistic on the domain with the full design (out-of-domain rows have zero influ
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,6 +28,8 @@ import pandas as pd
 from scipy import stats
 
 from csindex.errors import ConfigError, InputError
+
+log = logging.getLogger(__name__)
 
 LONELY_PSU = ("adjust", "remove", "certainty", "average", "fail")
 PPS_METHODS = ("brewer", "overton", "hr")
@@ -224,7 +228,8 @@ def replicate_variance(
     if mse or not (rs > 0).any():
         centre = th
     else:
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # an all-NaN column: centre NaN, said by the caller
+            warnings.simplefilter("ignore", RuntimeWarning)
             centre = np.nanmean(tr[rs > 0], axis=0)
     d = tr - centre
     v = float(scale) * np.nansum(d * d * rs[:, None], axis=0)
@@ -817,8 +822,14 @@ def _estimate(
     level: float,
     kind: str,
     den: np.ndarray | None = None,
+    na_rm: bool = True,
 ) -> pd.DataFrame:
-    """Core: ``kind`` is mean, total or ratio; columns = variables x domain levels."""
+    """Core: ``kind`` is mean, total or ratio; columns = variables x domain levels.
+
+    Missing values: ``na_rm=True`` drops the rows whose value (or denominator) is missing, as R
+    ``na.rm = TRUE`` (the rest of the design is kept, as R's domain subset); ``na_rm=False``
+    gives NaN (estimate and SE) wherever a row of the domain is missing, as R ``na.rm =
+    FALSE``. A domain with no non-missing value gets NaN with a logged warning, never SE 0."""
     dnames, dm = _domain_masks(design, domain)
     if dm is None:
         return pd.DataFrame(columns=RESULT_COLUMNS)
@@ -883,6 +894,23 @@ def _estimate(
             v_wr = s2 / nobs
         deff = np.where(sw > nobs, var / v_wor, np.nan)  # no N: no SRSWOR deff
         deff_r = var / v_wr
+    empty = nobs == 0
+    if not na_rm:
+        hasna = (D & np.isnan(np.repeat(vals, L, axis=1))).any(axis=0)
+        if den is not None:
+            hasna |= (D & np.isnan(np.repeat(den, L, axis=1))).any(axis=0)
+        empty = empty | hasna
+    if empty.any():
+        est = np.where(empty, np.nan, est)
+        var = np.where(empty, np.nan, var)
+        deff = np.where(empty, np.nan, deff)
+        deff_r = np.where(empty, np.nan, deff_r)
+        cols = np.flatnonzero(nobs == 0)
+        if cols.size:
+            what = ", ".join(
+                f"{names[j // L]} in {domain or 'all'}={dnames[j % L]}" for j in cols[:5]
+            )
+            log.warning("no non-missing values (estimate and SE are NaN): %s", what)
     se = np.sqrt(var)
     dfree = float(design.degf)
     lo, hi = _ci(est, se, dfree, level)
@@ -909,11 +937,13 @@ def survey_mean(
     y: str | Sequence[str],
     domain: str | None = None,
     level: float = 0.95,
+    na_rm: bool = True,
 ) -> pd.DataFrame:
-    """Weighted mean ``sum w y / sum w`` (missing values dropped, as ``na.rm=TRUE``) per variable
-    and domain, with SE (influence ``w (y - ybar)/sum w``), t CI on the design df and deffs."""
+    """Weighted mean ``sum w y / sum w`` per variable and domain, with SE (influence
+    ``w (y - ybar)/sum w``), t CI on the design df and deffs. ``na_rm`` as R's ``na.rm``
+    (default True: missing values dropped; False: NaN where a value is missing)."""
     names, vals = _values(design, y)
-    return _estimate(design, names, vals, domain, level, "mean")
+    return _estimate(design, names, vals, domain, level, "mean", na_rm=na_rm)
 
 
 def survey_total(
@@ -921,10 +951,11 @@ def survey_total(
     y: str | Sequence[str],
     domain: str | None = None,
     level: float = 0.95,
+    na_rm: bool = True,
 ) -> pd.DataFrame:
     """Horvitz–Thompson total ``sum w y`` with SE (influence ``w y``) per variable and domain."""
     names, vals = _values(design, y)
-    return _estimate(design, names, vals, domain, level, "total")
+    return _estimate(design, names, vals, domain, level, "total", na_rm=na_rm)
 
 
 def survey_ratio(
@@ -933,12 +964,13 @@ def survey_ratio(
     denominator: str,
     domain: str | None = None,
     level: float = 0.95,
+    na_rm: bool = True,
 ) -> pd.DataFrame:
     """Ratio of totals ``sum w y / sum w x``; influence ``w (y - R x)/sum w x`` (R svyratio)."""
     names, vals = _values(design, numerator)
     _, den = _values(design, denominator)
     den = np.repeat(den, len(names), axis=1)
-    out = _estimate(design, names, vals, domain, level, "ratio", den=den)
+    out = _estimate(design, names, vals, domain, level, "ratio", den=den, na_rm=na_rm)
     out["variable"] = [f"{v}/{denominator}" for v in out["variable"]]
     return out
 
@@ -949,6 +981,7 @@ def survey_proportions(
     domain: str | None = None,
     level: float = 0.95,
     categories: Sequence[Any] | None = None,
+    na_rm: bool = True,
 ) -> pd.DataFrame:
     """Share of each category of ``y`` (missing excluded), as the mean of its indicator."""
     names = [y] if isinstance(y, str) else list(y)
@@ -962,7 +995,7 @@ def survey_proportions(
             continue
         ind = np.column_stack([(col == c).to_numpy(float) for c in cats])
         ind[col.isna().to_numpy()] = np.nan
-        res = _estimate(design, [name] * len(cats), ind, domain, level, "mean")
+        res = _estimate(design, [name] * len(cats), ind, domain, level, "mean", na_rm=na_rm)
         res.insert(1, "category", np.repeat([str(c) for c in cats], len(res) // len(cats)))
         frames.append(res)
     if not frames:

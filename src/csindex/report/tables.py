@@ -122,6 +122,8 @@ def answer_distribution(
                 var = design.variance(z, present=np.repeat(answered[:, None], z.shape[1], 1))
             else:
                 var = _design_variance(z, h, c, lonely_psu)
+            if not denom > 0:  # nobody answered: no estimate, no SE (not 0)
+                var = np.full(len(cat_labels), np.nan)
             out["w_sum"] = tot
             out["w_pct"] = 100.0 * p
             out["w_se"] = 100.0 * np.sqrt(var)
