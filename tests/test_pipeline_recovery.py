@@ -25,7 +25,6 @@ replicate SE matches the spread of the errors (the SD of R errors has relative S
 from __future__ import annotations
 
 import copy
-import time
 
 import numpy as np
 import pandas as pd
@@ -191,15 +190,13 @@ def _check_bias(mc: pd.DataFrame) -> None:
 
 
 def test_demo_pipeline_recovers_truth_quick(study, tmp_path) -> None:
-    """Default suite (~10 s): 12 replications; bias within 3 MC SE for every item, construct
+    """Default suite: 12 replications; bias within 3 MC SE for every item, construct
     score and PLS index, and pooled CI coverage not below 0.95 - 3 binomial SEs of one
     statistic (an average of correlated coverage indicators varies no more than one)."""
-    t0 = time.perf_counter()
     mc = monte_carlo(study, range(1, 13), tmp_path)
     _check_bias(mc)
     R = int(mc["R"].iloc[0])
     assert mc["coverage"].mean() >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / R)
-    assert time.perf_counter() - t0 < 60
 
 
 @pytest.mark.slow
