@@ -7,14 +7,9 @@ log = setup_script(snakemake)
 import numpy as np  # noqa: E402
 
 from csindex.instrument import load_instrument  # noqa: E402
-from csindex.io import write_parquet  # noqa: E402
-from csindex.sem.bootstrap import (  # noqa: E402
-    bootstrap_seed,
-    pls_setup,
-    read_bootstrap_design,
-    read_model_inputs,
-    shard_range,
-)
+from csindex.io import read_model_inputs, write_parquet  # noqa: E402
+from csindex.sem.bootstrap import bootstrap_seed, pls_setup, shard_range  # noqa: E402
+from csindex.sem.inputs import read_bootstrap_design  # noqa: E402
 from csindex.sem.spec import spec_from_config  # noqa: E402
 
 mcfg = dict(snakemake.params.model or {})

@@ -8,8 +8,12 @@ import pandas as pd  # noqa: E402
 
 from csindex.index import index_tables  # noqa: E402
 from csindex.instrument import load_instrument  # noqa: E402
-from csindex.io import read_json, write_csv  # noqa: E402
-from csindex.sem.bootstrap import read_model_inputs, read_replicate_design  # noqa: E402
+from csindex.io import (  # noqa: E402
+    read_json,
+    read_model_inputs,  # noqa: E402
+    write_csv,
+)
+from csindex.sem.inputs import read_replicate_design  # noqa: E402
 from csindex.sem.spec import spec_from_config  # noqa: E402
 
 inp = snakemake.input

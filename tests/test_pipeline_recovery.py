@@ -39,6 +39,7 @@ from csindex.estimation import design_from_weights_file
 from csindex.index import index_tables
 from csindex.instrument import load_instrument
 from csindex.sampling import draw_from_config
+from csindex.seeds import derive_seed
 from csindex.sem.bootstrap import replicate_design
 from csindex.sem.outputs import fit_model, model_tables
 from csindex.sem.spec import spec_from_config
@@ -96,7 +97,7 @@ def run_replication(study, seed: int, tmp_dir) -> dict[str, tuple[float, float, 
         frame=frame,
         id_column=idc,
         lonely_psu=cfg["estimation"]["lonely_psu"],
-        seed=seed + 5,
+        seed=derive_seed(seed, "weights"),  # as scripts/weights.py
     )
     wdf, diag = wout.weights, wout.diagnostics
     design = design_from_weights_file(wdf, diag, data=data, use_replicates=True)

@@ -30,112 +30,19 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError
+from .sem.acsi import (  # noqa: F401  (the index core lives below the model stage)
+    acsi_index,
+    available_means,
+    index_shares,
+    scale_bounds,
+    weighted_mean,
+)
 from .sem.spec import ModelSpec
+from .variance import replicate_variance
 
 QUADRANTS = ("improve first", "maintain", "low priority", "possible overkill")
 """Quadrant labels in the order of the ranked list."""
-
-
-def scale_bounds(
-    items: Sequence[str], instrument=None, default: tuple[float, float] | None = None
-) -> dict[str, tuple[float, float]]:
-    """Item -> (min, max) of its answer scale: from the instrument when it knows the item,
-    else ``default`` (config ``index.scale``); raises ConfigError when neither gives it."""
-    known = {}
-    if instrument is not None:
-        for it in instrument.items:
-            known[it.id] = (float(it.scale.min), float(it.scale.max))
-    out = {}
-    for i in items:
-        if i in known:
-            out[i] = known[i]
-        elif default is not None:
-            out[i] = (float(default[0]), float(default[1]))
-        else:
-            raise ConfigError(
-                f"the answer scale of item {i!r} is unknown (not in the instrument); give "
-                "index.scale: {min: ..., max: ...}",
-                key="index.scale",
-            )
-        if not out[i][1] > out[i][0]:
-            raise ConfigError(f"scale of {i!r}: max must exceed min", key="index.scale")
-    return out
-
-
-def index_shares(
-    raw_weights: Mapping[str, float], spec: ModelSpec, scale: Mapping[str, tuple[float, float]]
-) -> pd.DataFrame:
-    """Per item: construct, raw-scale weight, normalised weight (sums to 1 per construct),
-    share ``s_i`` of the 0–100 index, and ``D_c = Σ w_i (max_i − min_i)`` of its construct."""
-    rows = []
-    for c in spec.constructs:
-        items = spec.blocks[c]
-        w = np.array([float(raw_weights[i]) for i in items])
-        wn = w / w.sum()
-        rng = np.array([scale[i][1] - scale[i][0] for i in items])
-        share = wn * rng / (wn * rng).sum()
-        D = float((w * rng).sum())
-        for i, a, b, s in zip(items, w, wn, share, strict=True):
-            rows.append((c, i, a, b, s, D))
-    return pd.DataFrame(
-        rows, columns=["construct", "item", "weight_raw", "weight_norm", "share", "D"]
-    )
-
-
-def _available_means(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """Weighted item means over the rows that answered each item (NaN = not answered)."""
-    ok = ~np.isnan(X)
-    ww = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=float)
-    den = ww @ ok
-    if (den <= 0).any():
-        raise InputError("an item has no answer (or zero total weight) in a group of the index")
-    return (ww @ np.where(ok, X, 0.0)) / den
-
-
-def weighted_mean(x: np.ndarray, w: np.ndarray | None) -> float:
-    """Weighted mean over the non-missing values."""
-    return float(_available_means(np.asarray(x, dtype=float)[:, None], w)[0])
-
-
-def acsi_index(
-    data: pd.DataFrame,
-    spec: ModelSpec,
-    raw_weights: Mapping[str, float],
-    scale: Mapping[str, tuple[float, float]],
-    weights: np.ndarray | None = None,
-    by: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Index of every construct, overall and by each column in ``by`` (e.g. segment).
-
-    ``data`` holds the rows used by the model; ``weights`` the survey weights (w_final) of those
-    rows. Item means are weighted means over the respondents who answered the item (NaN = not
-    answered). Returns construct, group_var, group, n, index.
-    """
-    sh = index_shares(raw_weights, spec, scale)
-    X = data[spec.items].to_numpy(dtype=float)
-    lo = np.array([scale[i][0] for i in spec.items])
-    hi = np.array([scale[i][1] for i in spec.items])
-    share = sh.set_index("item").loc[spec.items, "share"].to_numpy()
-    block = np.array([spec.constructs.index(spec.construct_of(i)) for i in spec.items])
-    w = None if weights is None else np.asarray(weights, dtype=float)
-
-    def one(mask: np.ndarray) -> np.ndarray:
-        m = _available_means(X[mask], None if w is None else w[mask])
-        x100 = (m - lo) / (hi - lo) * 100
-        return np.bincount(block, weights=share * x100, minlength=len(spec.constructs))
-
-    rows = []
-    allmask = np.ones(len(X), dtype=bool)
-    for c, v in zip(spec.constructs, one(allmask), strict=True):
-        rows.append((c, "overall", "all", int(allmask.sum()), v))
-    for col in by:
-        vals = data[col].astype("string")
-        for g in sorted(vals.dropna().unique()):
-            mask = (vals == g).fillna(False).to_numpy(bool)
-            for c, v in zip(spec.constructs, one(mask), strict=True):
-                rows.append((c, col, str(g), int(mask.sum()), v))
-    return pd.DataFrame(rows, columns=["construct", "group_var", "group", "n", "index"])
 
 
 def item_performance(
@@ -150,15 +57,6 @@ def item_performance(
         lo, hi = scale[i]
         out[i] = (weighted_mean(data[i].to_numpy(float), weights) - lo) / (hi - lo) * 100
     return pd.Series(out)
-
-
-def replicate_variance(
-    theta: np.ndarray, reps: np.ndarray, scale: float, rscales: np.ndarray, mse: bool
-) -> np.ndarray:
-    """Replicate-weight variance as R survey's svrepdesign: scale Σ_r rscales_r (θ_r − c)²
-    with c = θ̂ (mse = TRUE) or the replicate mean. reps: (R, k)."""
-    centre = theta if mse else reps.mean(axis=0)
-    return scale * (np.asarray(rscales)[:, None] * (reps - centre) ** 2).sum(axis=0)
 
 
 def ipa(
@@ -379,7 +277,7 @@ def population_index(
     no item moments for the model's items, the population PLS fit does not converge or the
     estimator is not PLS (CB-SEM's factor-score weights would need a population ML fit).
     """
-    from .sem.pls import _Arrays, pls_weights_from_cov
+    from .sem.pls import ModelArrays, pls_weights_from_cov
 
     mcfg = dict(model_cfg or {})
     mom = truth.get("item_moments") if isinstance(truth, Mapping) else None
@@ -396,7 +294,7 @@ def population_index(
     sd = np.sqrt(np.diag(S))
     if (sd <= 0).any():
         return None
-    arr = _Arrays.from_spec(spec)
+    arr = ModelArrays.from_spec(spec)
     W3, _, conv = pls_weights_from_cov(
         (S / np.outer(sd, sd) if standardized else S)[None],
         arr,

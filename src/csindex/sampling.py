@@ -17,7 +17,6 @@ few rounds of the take-all iteration. References: Cochran (1977) *Sampling Techn
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, InputError
+from .seeds import derive_seed
 
 STAGE_METHODS = ("srswor", "srswr", "systematic", "pps_systematic", "all")
 ALLOCATIONS = ("proportional", "equal", "neyman", "optimal", "fixed")
@@ -1220,12 +1220,6 @@ DEFAULT_STAGES: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def derive_seed(master: int, name: str = "design") -> int:
-    """The seed of one random step, derived from the study's master seed and the step's name."""
-    ss = np.random.SeedSequence([int(master), zlib.crc32(name.encode())])
-    return int(ss.generate_state(1, np.uint32)[0])
-
-
 def design_from_config(section: Mapping[str, Any], id_column: str = "customer_id") -> Design:
     """Build a :class:`Design` from the config section ``design`` (see design.schema.yaml)."""
     method = section.get("method", "multistage")
@@ -1384,7 +1378,7 @@ def design_plan(
 ) -> dict[str, Any]:
     """design.json: the design, the sample size computation, the allocation and the seed."""
     seed = section.get("seed")
-    seed = derive_seed(master_seed) if seed is None else int(seed)
+    seed = derive_seed(master_seed, "design") if seed is None else int(seed)
     if section.get("method") == "quota":
         res = quota_sample(
             frame,
@@ -1415,7 +1409,7 @@ def draw_from_config(
 ) -> SampleResult:
     """Draw the sample the config section ``design`` describes (same seed as the plan)."""
     seed = section.get("seed")
-    seed = derive_seed(master_seed) if seed is None else int(seed)
+    seed = derive_seed(master_seed, "design") if seed is None else int(seed)
     if section.get("method") == "quota":
         res = quota_sample(
             frame,

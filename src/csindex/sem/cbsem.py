@@ -1024,7 +1024,7 @@ def _fiml_fit_indices(
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """Fit indices with missing data as lavaan: chi2 = 2 (ll_h1 - ll) against the EM saturated
     model, baseline = independent items (available-case means and variances)."""
-    from .fit_indices import _rmsea_ci
+    from .fit_indices import rmsea_ci
 
     p = X.shape[1]
     mu1, S1, ll1 = _em_saturated(X, w, pats)
@@ -1043,7 +1043,7 @@ def _fiml_fit_indices(
     chisq, chisq0 = 2 * (ll1 - ll), 2 * (ll1 - ll0)
     num = max(chisq - df, 0.0)
     den = max(chisq - df, chisq0 - df0, 0.0)
-    lo, up = _rmsea_ci(chisq, df, n)
+    lo, up = rmsea_ci(chisq, df, n)
     sd = np.sqrt(np.diag(S1))
     resid = (S1 - Sigma) / np.outer(sd, sd)
     iu = np.triu_indices(p)

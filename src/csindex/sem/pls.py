@@ -41,7 +41,7 @@ SCHEMES = ("path", "centroid", "factorial")
 
 # --------------------------------------------------------------------------- model arrays
 @dataclass(frozen=True)
-class _Arrays:
+class ModelArrays:
     """Index arrays of a spec: item order, block membership, adjacency."""
 
     constructs: list[str]
@@ -52,7 +52,7 @@ class _Arrays:
     modes: list[str]
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec) -> _Arrays:
+    def from_spec(cls, spec: ModelSpec) -> ModelArrays:
         lvs = spec.constructs
         items = spec.items
         pos = {c: k for k, c in enumerate(lvs)}
@@ -63,6 +63,9 @@ class _Arrays:
         for a, b in spec.paths:
             path[pos[a], pos[b]] = 1.0
         return cls(lvs, items, block, odm, path, [spec.mode(c) for c in lvs])
+
+
+_Arrays = ModelArrays  # the old private name, used inside this module
 
 
 def _inner_weights(R: np.ndarray, arr: _Arrays, scheme: str) -> np.ndarray:
