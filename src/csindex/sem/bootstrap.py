@@ -36,6 +36,7 @@ from scipy.stats import norm
 
 from ..errors import ConfigError, InputError
 from ..seeds import derive_seed
+from ..threads import limit_blas
 from ..variance import replicate_variance
 from .acsi import index_from_moments, scale_bounds
 from .pls import ModelArrays, inner_from_lvcor, pls_weights_from_cov, prepare_data, total_effects
@@ -454,6 +455,7 @@ def _chunks(start: int, stop: int) -> Iterator[tuple[int, int]]:
         b = e
 
 
+@limit_blas
 def bootstrap_pls(
     setup: PLSBootSetup,
     seed: int,
@@ -494,6 +496,7 @@ def shard_range(replicates: int, shards: int, shard: int) -> tuple[int, int]:
     return min(replicates, bounds[shard] * CHUNK), min(replicates, bounds[shard + 1] * CHUNK)
 
 
+@limit_blas
 def jackknife_pls(
     setup: PLSBootSetup, groups: int = 1000, seed: int = 0, labels: np.ndarray | None = None
 ) -> np.ndarray:
@@ -630,6 +633,7 @@ def index_stats(setup: PLSBootSetup, V: np.ndarray, Wraw: np.ndarray) -> pd.Data
     return pd.DataFrame(cols)
 
 
+@limit_blas
 def replicate_weight_se(
     setup: PLSBootSetup,
     rep_weights: np.ndarray,

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ConfigError, InputError
+from ..threads import limit_blas
 from .admissibility import Admissibility, batch_flags, check_admissibility
 from .fit_indices import fit_indices
 from .spec import ModelSpec
@@ -705,6 +706,22 @@ class CBSEMResult:
             )
         return "\n".join(lines)
 
+    # the names shared with PLSResult (see csindex.results.ModelResults)
+    @property
+    def rsquared(self) -> pd.Series:
+        """R² of every endogenous variable (constructs and items)."""
+        return self.r2.set_index("variable")["r2"]
+
+    @property
+    def admissible(self) -> bool:
+        return bool(self.admissibility.admissible)
+
+    def admissibility_dict(self) -> dict[str, Any]:
+        return self.admissibility.to_dict()
+
+    def __repr__(self) -> str:
+        return f"<CBSEMResult: {self.spec.name}, n={self.n}, SE {self.se_type}>"
+
 
 def _std_all(st: Structure, theta: np.ndarray) -> np.ndarray:
     """std.all of every parameter-table row, for a batch theta (R, q) -> (R, rows)."""
@@ -1096,6 +1113,7 @@ def _admissibility(st, mats, Sigma, information, converged, gnorm, n_iter, corre
     )
 
 
+@limit_blas
 def fit_cbsem(
     data: pd.DataFrame,
     spec: ModelSpec,
@@ -1462,6 +1480,7 @@ def _start_vector(start: Any, st: Structure) -> np.ndarray:
     return th
 
 
+@limit_blas
 def cbsem_bootstrap(
     data: pd.DataFrame,
     spec: ModelSpec,
@@ -1502,6 +1521,7 @@ def cbsem_bootstrap(
     return _refit_batch(st, S, th0, max_iter, gtol, xtol, batch, correlation_limit)
 
 
+@limit_blas
 def cbsem_replicates(
     data: pd.DataFrame,
     spec: ModelSpec,

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
+from ..threads import limit_blas
 from .spec import ModelSpec
 
 SCHEMES = ("path", "centroid", "factorial")
@@ -342,10 +343,35 @@ class PLSResult:
             lines.append("! " + msg)
         return "\n".join(lines)
 
+    # the names shared with CBSEMResult (see csindex.results.ModelResults)
+    @property
+    def used_rows(self) -> np.ndarray:
+        """Positions of the data rows the fit used (``rows_used`` is the boolean mask)."""
+        return np.flatnonzero(self.rows_used)
+
+    @property
+    def rsquared(self) -> pd.Series:
+        """R² of the endogenous constructs."""
+        return self.r2.dropna()
+
+    @property
+    def admissible(self) -> bool:
+        return bool(self.admissibility.get("admissible", True))
+
+    def admissibility_dict(self) -> dict[str, Any]:
+        return dict(self.admissibility)
+
+    def __repr__(self) -> str:
+        return (
+            f"<PLSResult: {self.spec.name}, n={self.n}, "
+            f"{'converged' if self.converged else 'NOT converged'}>"
+        )
+
 
 _EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper"]
 
 
+@limit_blas
 def fit_pls(
     data: pd.DataFrame,
     spec: ModelSpec,
