@@ -38,6 +38,7 @@ from .sem.acsi import (  # noqa: F401  (the index core lives below the model sta
     scale_bounds,
     weighted_mean,
 )
+from .sem.estimators import fit_class
 from .sem.spec import ModelSpec
 from .variance import replicate_variance
 
@@ -237,7 +238,7 @@ def replicate_index_se(
 
     mcfg = dict(model_cfg or {})
     rtype, R = replicates.replicate_type, replicates.n_replicates
-    if mcfg.get("estimator", "pls") == "pls":
+    if fit_class(mcfg).refits_in_replicates:
         setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
         rep = replicates.matrix(data, setup.rows)
         se = replicate_weight_se(setup, rep, replicates.scale, replicates.rscales, replicates.mse)
@@ -281,7 +282,7 @@ def population_index(
 
     mcfg = dict(model_cfg or {})
     mom = truth.get("item_moments") if isinstance(truth, Mapping) else None
-    if mcfg.get("estimator", "pls") != "pls" or not mom:
+    if not fit_class(mcfg).weights_from_moments or not mom:
         return None
     pos = {i: k for k, i in enumerate(mom["items"])}
     if any(i not in pos for i in spec.items):
@@ -425,10 +426,7 @@ def index_tables(
     mcfg, icfg, pcfg = dict(model_cfg or {}), dict(index_cfg or {}), dict(ipa_cfg or {})
     sc = icfg.get("scale")
     scale = scale_bounds(spec.items, instrument, (sc["min"], sc["max"]) if sc else None)
-    if mcfg.get("estimator", "pls") == "pls":
-        missing = dict(mcfg.get("pls") or {}).get("missing", "pairwise")
-    else:
-        missing = "listwise"  # CB-SEM (ML) uses complete rows
+    missing = fit_class(mcfg).missing_rule(mcfg)  # the rows the model used
     _, keep = prepare_data(data, spec, missing=missing)
     used = data.loc[keep].reset_index(drop=True)
     wu = None if weights is None else weights[keep]

@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .errors import ConfigError
 from .sem.spec import ModelSpec
 
 _KEY = ["lhs", "op", "rhs"]
@@ -207,16 +206,6 @@ class ModelResults:
         (columns statistic, est, se, ci_lower, ci_upper, bca_lower, bca_upper, ...)."""
         raise NotImplementedError
 
-    # ---- estimator-specific choices (used by the index and model stages)
-    @classmethod
-    def index_missing(cls, model_cfg: Mapping[str, Any] | None) -> str:
-        """Missing-data rule that gives the rows the fit uses (for the index stage)."""
-        raise NotImplementedError
-
-    refits_in_replicates: ClassVar[bool] = False
-    """Whether the index stage refits the model in every replicate weight (else the index
-    weights are held fixed and only the item means are reweighted)."""
-
     # ---- display
     def _data(self, what: str) -> pd.DataFrame:
         if self.data is None:
@@ -263,11 +252,6 @@ class PLSResults(ModelResults):
     estimator = "pls"
     label = "PLS path model"
     fit_class = "PLSResult"
-    refits_in_replicates = True
-
-    @classmethod
-    def index_missing(cls, model_cfg):
-        return dict((model_cfg or {}).get("pls") or {}).get("missing", "pairwise")
 
     def index_weights(self) -> pd.Series:
         ow = self.fit.outer_weights.set_index("item")
@@ -316,10 +300,6 @@ class CBSEMResults(ModelResults):
     label = "CB-SEM (ML)"
     fit_class = "CBSEMResult"
 
-    @classmethod
-    def index_missing(cls, model_cfg):
-        return "listwise"  # ML on complete rows
-
     def index_weights(self) -> pd.Series:
         sw = self.fit.score_weights
         sw = sw[sw["own_block"]]
@@ -360,11 +340,10 @@ class CBSEMResults(ModelResults):
 
 def results_class(model_cfg: Mapping[str, Any] | None) -> type[ModelResults]:
     """The results class of config section ``model`` (``estimator``: pls | cbsem)."""
-    name = (model_cfg or {}).get("estimator", "pls")
-    for cls in (PLSResults, CBSEMResults):
-        if cls.estimator == name:
-            return cls
-    raise ConfigError(f"{name!r} not allowed; allowed: pls, cbsem", key="model.estimator")
+    from .sem.estimators import fit_class
+
+    name = fit_class(model_cfg).estimator
+    return next(cls for cls in (PLSResults, CBSEMResults) if cls.estimator == name)
 
 
 __all__ = ["CBSEMResults", "ModelResults", "PLSResults", "Summary", "results_class"]

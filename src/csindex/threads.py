@@ -17,7 +17,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _limit: int | None = 1
 _depth = 0
-_controller = None
 
 
 def set_blas_threads(n: int | None) -> None:
@@ -36,7 +35,7 @@ def get_blas_threads() -> int | None:
 def blas_threads(n: int | None = None) -> Iterator[None]:
     """Limit BLAS threads to ``n`` (default: :func:`set_blas_threads`'s value) in the block;
     nested blocks keep the outer limit (one threadpoolctl call per outermost fit)."""
-    global _depth, _controller
+    global _depth
     limit = _limit if n is None else n
     if limit is None or _depth:
         _depth += 1
@@ -46,15 +45,13 @@ def blas_threads(n: int | None = None) -> Iterator[None]:
             _depth -= 1
         return
     try:
-        from threadpoolctl import ThreadpoolController
+        from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - a dependency of the project
         yield
         return
-    if _controller is None:
-        _controller = ThreadpoolController()
     _depth += 1
-    try:
-        with _controller.limit(limits=limit):
+    try:  # a fresh scan each time: a BLAS loaded later (scipy's) is limited too
+        with threadpool_limits(limits=limit):
             yield
     finally:
         _depth -= 1

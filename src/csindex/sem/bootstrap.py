@@ -589,9 +589,10 @@ def pls_setup(
 ) -> PLSBootSetup:
     """A :class:`PLSBootSetup` from the config sections ``model`` (its ``pls`` options) and
     ``index`` (scale and the group columns present in the data; None = no index statistics)."""
+    from .estimators import fit_class
+
     pcfg = dict((model_cfg or {}).get("pls") or {})
-    if (model_cfg or {}).get("estimator", "pls") != "pls":
-        pcfg["missing"] = "listwise"  # CB-SEM (ML) uses complete rows
+    pcfg["missing"] = fit_class(model_cfg).missing_rule(model_cfg)  # the rows of the fit
     if index_cfg is None:  # no index statistics
         scale, by = None, []
     else:

@@ -722,6 +722,36 @@ class CBSEMResult:
     def __repr__(self) -> str:
         return f"<CBSEMResult: {self.spec.name}, n={self.n}, SE {self.se_type}>"
 
+    # what the stages ask of the estimator (csindex.sem.estimators.fit_class)
+    estimator = "cbsem"
+    refits_in_replicates = False
+    """Replicate SEs of the index hold the factor-score weights fixed."""
+    weights_from_moments = False
+
+    @classmethod
+    def missing_rule(cls, model_cfg: dict | None) -> str:
+        """The rows the index and bootstrap use: complete rows (ML)."""
+        return "listwise"
+
+    @classmethod
+    def fit_from_config(
+        cls, data: pd.DataFrame, spec: ModelSpec, model_cfg: dict | None, weights=None, file=None
+    ) -> CBSEMResult:
+        """:func:`fit_cbsem` with the options of config ``model.cbsem``."""
+        ccfg = dict((model_cfg or {}).get("cbsem") or {})
+        return fit_cbsem(
+            data,
+            spec,
+            weights=weights,
+            se=ccfg.get("se"),
+            start=ccfg.get("start", "semopy"),
+            gtol=float(ccfg.get("gtol", 1e-10)),
+            max_iter=int(ccfg.get("max_iter", 500)),
+            correlation_limit=float(ccfg.get("correlation_limit", 0.95)),
+            missing=ccfg.get("missing", "listwise"),
+            file=file,
+        )
+
 
 def _std_all(st: Structure, theta: np.ndarray) -> np.ndarray:
     """std.all of every parameter-table row, for a batch theta (R, q) -> (R, rows)."""

@@ -367,6 +367,36 @@ class PLSResult:
             f"{'converged' if self.converged else 'NOT converged'}>"
         )
 
+    # what the stages ask of the estimator (csindex.sem.estimators.fit_class)
+    estimator = "pls"
+    refits_in_replicates = True
+    """Replicate SEs of the index refit the model (new outer weights in every replicate)."""
+    weights_from_moments = True
+    """The outer weights are a function of the item covariance matrix alone."""
+
+    @classmethod
+    def missing_rule(cls, model_cfg: dict | None) -> str:
+        """The rows the fit uses: ``model.pls.missing`` (default pairwise)."""
+        return dict((model_cfg or {}).get("pls") or {}).get("missing", "pairwise")
+
+    @classmethod
+    def fit_from_config(
+        cls, data: pd.DataFrame, spec: ModelSpec, model_cfg: dict | None, weights=None, file=None
+    ) -> PLSResult:
+        """:func:`fit_pls` with the options of config ``model.pls``."""
+        pcfg = dict((model_cfg or {}).get("pls") or {})
+        return fit_pls(
+            data,
+            spec,
+            weights=weights,
+            scheme=pcfg.get("scheme", "path"),
+            standardized=bool(pcfg.get("standardized", True)),
+            tol=float(pcfg.get("tol", 1e-6)),
+            maxiter=int(pcfg.get("maxiter", 100)),
+            missing=pcfg.get("missing", "pairwise"),
+            file=file,
+        )
+
 
 _EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper"]
 
