@@ -116,7 +116,9 @@ def direct_weights(
     msgs: list[str] = []
     total = float(w.sum())
     if abs(total - 1.0) > tol:
-        record_warning(msgs, f"direct weights under {parent!r} sum to {total:.6g}, not 1; normalised")
+        record_warning(
+            msgs, f"direct weights under {parent!r} sum to {total:.6g}, not 1; normalised"
+        )
     table = pd.DataFrame({"indicator": w.index, "given": w.to_numpy(), "weight": norm.to_numpy()})
     return WeightResult("direct", parent, norm, table, {"given_sum": total}, msgs)
 
