@@ -14,7 +14,7 @@ import pytest
 from ecsi_models import FIX
 
 import csindex
-from csindex.index import index_tables
+from csindex.index import IndexOptions, index_tables
 from csindex.results import CBSEMResults, ModelResults, PLSResults, Summary, results_class
 from csindex.sem.outputs import model_tables
 
@@ -116,7 +116,7 @@ def test_index_is_the_index_stage_number(fits, data, est):
         mt.effects,
         weights=w,
         model_cfg={"estimator": est},
-        index_cfg={"scale": {"min": 1, "max": 10}, "by": ["segment"]},
+        options=IndexOptions(scale=(1, 10), by=("segment",)),
     ).csi
     res.data = data
     mine = res.index(scale=(1, 10), by=["segment"])

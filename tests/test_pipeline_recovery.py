@@ -36,7 +36,7 @@ from csindex.cleaning import clean_responses, ingest_file
 from csindex.cleaning.rules import merge_config
 from csindex.config import check_config
 from csindex.estimation import design_from_weights_file
-from csindex.index import index_tables
+from csindex.index import IndexOptions, index_tables
 from csindex.instrument import load_instrument
 from csindex.sampling import draw_from_config
 from csindex.seeds import derive_seed
@@ -145,8 +145,7 @@ def run_replication(study, seed: int, tmp_dir) -> dict[str, tuple[float, float, 
         tables.effects,
         weights=w,
         model_cfg=mcfg,
-        index_cfg=dict(cfg["index"]),
-        ipa_cfg=dict(cfg["ipa"]),
+        options=IndexOptions.from_config(cfg["index"], cfg["ipa"]),
         instrument=inst,
         replicates=replicate_design(wdf, diag),
         truth=truth,

@@ -51,6 +51,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     # index
     "acsi_index": ("csindex.sem.acsi", "acsi_index"),
     "index_tables": ("csindex.index", "index_tables"),
+    "IndexOptions": ("csindex.index", "IndexOptions"),
     # utilities
     "derive_seed": ("csindex.seeds", "derive_seed"),
     "set_blas_threads": ("csindex.threads", "set_blas_threads"),

@@ -160,6 +160,57 @@ SE_ORDER = {
 """Config ``index.se``: which SE methods are tried, in order."""
 
 
+@dataclass(frozen=True)
+class IndexOptions:
+    """Options of the index stage (config sections ``index`` and ``ipa``).
+
+    scale : (min, max) of items the instrument does not know (``index.scale``; None = every
+        item from the instrument); by : group columns (``index.by``); level : CI level;
+    se : ``auto`` | ``replicate`` | ``bootstrap`` (:data:`SE_ORDER`); target, split, items :
+        the IPA's target construct, quadrant split (mean | median) and whether items are rated.
+    """
+
+    scale: tuple[float, float] | None = None
+    by: tuple[str, ...] = ("segment",)
+    level: float = 0.95
+    se: str = "auto"
+    target: str = "CS"
+    split: str = "mean"
+    items: bool = True
+
+    def __post_init__(self) -> None:
+        if self.se not in SE_ORDER:
+            raise ConfigError(
+                f"{self.se!r} not allowed; allowed: {', '.join(SE_ORDER)}", key="index.se"
+            )
+        if self.split not in ("mean", "median"):
+            raise ConfigError(f"{self.split!r} not allowed; allowed: mean, median", key="ipa.split")
+        if not 0 < self.level < 1:
+            raise ConfigError(f"{self.level!r} must lie in (0, 1)", key="index.level")
+
+    @classmethod
+    def from_config(
+        cls, index_cfg: Mapping | None = None, ipa_cfg: Mapping | None = None
+    ) -> IndexOptions:
+        """From the config sections ``index`` and ``ipa`` (defaults for missing keys)."""
+        icfg, pcfg = dict(index_cfg or {}), dict(ipa_cfg or {})
+        sc = icfg.get("scale")
+        return cls(
+            scale=(float(sc["min"]), float(sc["max"])) if sc else None,
+            by=tuple(icfg.get("by", ["segment"])),
+            level=float(icfg.get("level", 0.95)),
+            se=str(icfg.get("se", "auto")),
+            target=str(pcfg.get("target", "CS")),
+            split=str(pcfg.get("split", "mean")),
+            items=bool(pcfg.get("items", True)),
+        )
+
+    def index_config(self) -> dict:
+        """The ``index`` section these options stand for (for :func:`pls_setup`)."""
+        scale = None if self.scale is None else {"min": self.scale[0], "max": self.scale[1]}
+        return {"scale": scale, "by": list(self.by), "level": self.level, "se": self.se}
+
+
 @dataclass
 class IndexTables:
     """The outputs of rule ``index``.
@@ -396,8 +447,7 @@ def index_tables(
     weights: np.ndarray | None = None,
     weights_desc: str = "unweighted",
     model_cfg: dict | None = None,
-    index_cfg: dict | None = None,
-    ipa_cfg: dict | None = None,
+    options: IndexOptions | None = None,
     instrument=None,
     bootstrap_ci: pd.DataFrame | None = None,
     replicates=None,
@@ -412,7 +462,9 @@ def index_tables(
         ``weights_desc`` a plain description of them.
     outer_weights : model/outer_weights.csv (item, construct, weight_raw, loading_raw,
         weight_type); effects : model/effects.csv (from, to, total).
-    model_cfg, index_cfg, ipa_cfg : config sections ``model``, ``index``, ``ipa``.
+    model_cfg : config section ``model`` (estimator and PLS options of the replicate refits).
+    options : :class:`IndexOptions` (``IndexOptions.from_config(cfg["index"], cfg["ipa"])``;
+        None = the defaults).
     instrument : the instrument (answer scales of the items).
     bootstrap_ci : model/bootstrap_ci.csv when the bootstrap ran (else None).
     replicates : :class:`~csindex.sem.bootstrap.ReplicateDesign` of the weights stage, or None.
@@ -423,22 +475,22 @@ def index_tables(
     """
     from .sem.pls import prepare_data
 
-    mcfg, icfg, pcfg = dict(model_cfg or {}), dict(index_cfg or {}), dict(ipa_cfg or {})
-    sc = icfg.get("scale")
-    scale = scale_bounds(spec.items, instrument, (sc["min"], sc["max"]) if sc else None)
+    mcfg = dict(model_cfg or {})
+    opt = options if options is not None else IndexOptions()
+    scale = scale_bounds(spec.items, instrument, opt.scale)
     missing = fit_class(mcfg).missing_rule(mcfg)  # the rows the model used
     _, keep = prepare_data(data, spec, missing=missing)
     used = data.loc[keep].reset_index(drop=True)
     wu = None if weights is None else weights[keep]
-    by = [c for c in icfg.get("by", ["segment"]) if c in data.columns]
-    skipped = [c for c in icfg.get("by", ["segment"]) if c not in data.columns]
+    by = [c for c in opt.by if c in data.columns]
+    skipped = [c for c in opt.by if c not in data.columns]
 
     weight_type = str(outer_weights["weight_type"].iloc[0])
     raw_w = outer_weights.set_index("item")["weight_raw"].to_dict()
     idx = acsi_index(used, spec, raw_w, scale, wu, by)
     idx["weights"] = weight_type
     idx["survey_weights"] = weights_desc
-    level = float(icfg.get("level", 0.95))
+    level = opt.level
     idx["se"] = np.nan
     idx["ci_lower"] = np.nan
     idx["ci_upper"] = np.nan
@@ -461,7 +513,7 @@ def index_tables(
             weights=weights,
             by=by,
             model_cfg=mcfg,
-            index_cfg=icfg,
+            index_cfg=opt.index_config(),
             instrument=instrument,
         )
         idx["se_replicate"] = se
@@ -469,13 +521,8 @@ def index_tables(
         idx["ci_upper_replicate"] = idx["index"] + z * idx["se_replicate"]
         methods["replicate"] = ("se_replicate", "ci_lower_replicate", "ci_upper_replicate", how)
 
-    se_mode = icfg.get("se", "auto")
-    if se_mode not in SE_ORDER:
-        raise ConfigError(
-            f"{se_mode!r} not allowed; allowed: {', '.join(SE_ORDER)}", key="index.se"
-        )
     se_method = "none"
-    for m in SE_ORDER[se_mode]:
+    for m in SE_ORDER[opt.se]:
         if m in methods:
             c_se, c_lo, c_hi, se_method = methods[m]
             idx["se"], idx["ci_lower"], idx["ci_upper"] = idx[c_se], idx[c_lo], idx[c_hi]
@@ -495,9 +542,9 @@ def index_tables(
         shares,
         overall.to_dict(),
         perf.to_dict(),
-        target=pcfg.get("target", "CS"),
-        split=pcfg.get("split", "mean"),
-        items=bool(pcfg.get("items", True)),
+        target=opt.target,
+        split=opt.split,
+        items=opt.items,
         k=(ow["weight_raw"] * ow["loading_raw"]).groupby(ow["construct"]).sum().to_dict(),
     )
     table["weights"] = weight_type
