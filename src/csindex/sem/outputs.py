@@ -324,12 +324,8 @@ def model_tables(
         replicate weight. Otherwise PLS-PM tables carry no SEs (they come from the bootstrap)
         and CB-SEM tables the model-based ones (standard or robust).
     """
-    from .pls import PLSResult
-
-    if isinstance(result, PLSResult):
-        t = _pls_tables(result, spec, data, weights, model_cfg, replicates)
-    else:
-        t = _cbsem_tables(result, spec, data, weights, model_cfg, replicates)
+    tables = {"pls": _pls_tables, "cbsem": _cbsem_tables}[result.estimator]
+    t = tables(result, spec, data, weights, model_cfg, replicates)
     used, q, adm, fit, scores = t["used"], t["quality"], t["admissibility"], t["fit"], t["scores"]
     fit.update(
         {
