@@ -27,6 +27,7 @@ from .bootstrap import (
     BootstrapDesign,
     ReplicateDesign,
     bootstrap_intervals,
+    bootstrap_pls,
     bootstrap_seed,
     index_stats,
     jackknife_pls,
@@ -356,6 +357,46 @@ def model_tables(
     )
 
 
+# --------------------------------------------------------------------------- bootstrap shard
+def _pls_shard(data, spec, weights, mcfg, index_cfg, instrument, design, seed, start, stop, file):
+    setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
+    return bootstrap_pls(setup, seed, start, stop, design)
+
+
+def _cbsem_shard(data, spec, weights, mcfg, index_cfg, instrument, design, seed, start, stop, file):
+    from .cbsem import cbsem_bootstrap
+
+    res = fit_model(data, spec, mcfg, weights=weights, file=file)
+    counts = design.multipliers(seed, start, stop, rows=res.used_rows)
+    boot = cbsem_bootstrap(
+        data, spec, counts, res, weights=weights, **cbsem_bootstrap_options(mcfg)
+    )
+    boot["replicate"] = np.arange(start, stop, dtype=np.int64)
+    return boot[["replicate"] + [c for c in boot.columns if c != "replicate"]]
+
+
+def bootstrap_shard(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    *,
+    weights: np.ndarray | None,
+    model_cfg: dict | None,
+    index_cfg: dict | None,
+    instrument: Any,
+    design: BootstrapDesign,
+    seed: int,
+    start: int,
+    stop: int,
+    file: str | None = None,
+) -> pd.DataFrame:
+    """Replicates ``start..stop-1`` of the bootstrap (rule ``bootstrap_shard``), one row per
+    replicate: PLS-PM by :func:`~csindex.sem.bootstrap.bootstrap_pls` (index statistics
+    included), CB-SEM by :func:`~csindex.sem.cbsem.cbsem_bootstrap` from the full-sample fit."""
+    shard = {"pls": _pls_shard, "cbsem": _cbsem_shard}[fit_class(model_cfg).estimator]
+    mcfg = dict(model_cfg or {})
+    return shard(data, spec, weights, mcfg, index_cfg, instrument, design, seed, start, stop, file)
+
+
 # --------------------------------------------------------------------------- bootstrap gather
 @dataclass
 class BootstrapTables:
@@ -499,6 +540,7 @@ __all__ = [
     "MODEL_COLUMNS",
     "BootstrapTables",
     "ModelTables",
+    "bootstrap_shard",
     "cbsem_bootstrap_options",
     "cbsem_outer_weights",
     "cbsem_replicate_statistics",
