@@ -157,3 +157,12 @@ def test_blas_threads_are_limited_inside_a_fit(data, monkeypatch):
     assert seen == [1, 2]
     with pytest.raises(ValueError):
         threads.set_blas_threads(0)
+
+
+def test_unknown_estimator_or_model_is_a_config_error(data):
+    from csindex.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="allowed: pls, cbsem"):
+        csindex.fit(data, estimator="gsca")
+    with pytest.raises(ConfigError, match="'acsi', 'ecsi'"):
+        csindex.fit(data, model="nps")

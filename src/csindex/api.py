@@ -59,9 +59,5 @@ def fit(
     spec = model_spec(model, blocks)
     cls = results_class({"estimator": estimator})
     w = data[weights].to_numpy(float) if isinstance(weights, str) else weights
-    if cls.estimator == "pls":
-        from .sem.pls import fit_pls as fitter
-    else:
-        from .sem.cbsem import fit_cbsem as fitter
-    res = fitter(data, spec, weights=w, **options)
+    res = cls.fitter()(data, spec, weights=w, **options)
     return cls(res, data, None if w is None else np.asarray(w, dtype=float), options)

@@ -253,6 +253,13 @@ class PLSResults(ModelResults):
     label = "PLS path model"
     fit_class = "PLSResult"
 
+    @staticmethod
+    def fitter():
+        """The fitting function: :func:`csindex.sem.pls.fit_pls`."""
+        from .sem.pls import fit_pls
+
+        return fit_pls
+
     def index_weights(self) -> pd.Series:
         ow = self.fit.outer_weights.set_index("item")
         return ow["weight_raw"].reindex(self.spec.items)
@@ -299,6 +306,13 @@ class CBSEMResults(ModelResults):
     estimator = "cbsem"
     label = "CB-SEM (ML)"
     fit_class = "CBSEMResult"
+
+    @staticmethod
+    def fitter():
+        """The fitting function: :func:`csindex.sem.cbsem.fit_cbsem`."""
+        from .sem.cbsem import fit_cbsem
+
+        return fit_cbsem
 
     def index_weights(self) -> pd.Series:
         sw = self.fit.score_weights
