@@ -388,7 +388,7 @@ def draw(
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     prep = prepare(frame, design, file, check=check)
-    S, Nrows, scode, names = prep.S, prep.Nrows, prep.scode, prep.names
+    S, Nrows, scode = prep.S, prep.Nrows, prep.scode
     alloc = prep.alloc
 
     # frame rows still in play; None = all rows (stage 1), so no N-row index is built
@@ -511,6 +511,22 @@ def draw(
             }
         )
 
+    out = _sample_table(frame, design, prep, rows, pis, fpcs, hits_rows)
+    return SampleResult(out, _design_info(design, prep, out, stage_info))
+
+
+def _sample_table(
+    frame: pd.DataFrame,
+    design: Design,
+    prep: _Prepared,
+    rows: np.ndarray,
+    pis: list[np.ndarray],
+    fpcs: list[np.ndarray],
+    hits_rows: np.ndarray | None,
+) -> pd.DataFrame:
+    """The selected rows with unit_id, stratum, psu (, ssu), pi_k, pi, design_weight, fpc_k
+    (and hits under SRSWR), ordered by stratum, psu (, ssu) and frame order."""
+    S, scode, names = prep.S, prep.scode, prep.names
     # row order: stratum, psu (, ssu), frame order — by integer codes, no string sort
     keys = [rows] + [prep.ucodes[k][rows] for k in reversed(range(S - 1))] + [scode[rows]]
     order = np.lexsort(tuple(keys))
@@ -540,6 +556,14 @@ def draw(
     if hits_rows is not None:
         out["hits"] = hits_rows
 
+    return out
+
+
+def _design_info(
+    design: Design, prep: _Prepared, out: pd.DataFrame, stage_info: list[dict]
+) -> dict[str, Any]:
+    """design.json: the design, the allocation (planned and realised) and the stages."""
+    S, alloc = prep.S, prep.alloc
     realised = out.groupby("stratum", sort=True).agg(
         n_units=("unit_id", "size"), n_psu=("psu", "nunique")
     )
@@ -573,7 +597,7 @@ def draw(
             "fpc_k the number of stage-k units in its stratum/parent unit",
         },
     }
-    return SampleResult(out, info)
+    return info
 
 
 def _per_stratum(mapping: Mapping[str, float] | None, names: list[str], key: str) -> np.ndarray:
