@@ -77,6 +77,7 @@ def test_one_interface_for_both_estimators(fits, est):
     assert isinstance(res, ModelResults)
     assert isinstance(res, {"pls": PLSResults, "cbsem": CBSEMResults}[est])
     assert results_class({"estimator": est}) is type(res)
+    assert type(ModelResults.of(res.fit, res.data)) is type(res)
     p = res.params
     assert p.index.names == ["lhs", "op", "rhs"]
     assert p.loc[("CS", "~", "PQ")] == pytest.approx(

@@ -109,7 +109,7 @@ class ModelResults:
     def of(fit: Any, data: pd.DataFrame | None = None, weights=None, options=None):
         """The results class of ``fit`` (PLSResult -> PLSResults, CBSEMResult -> CBSEMResults)."""
         for cls in (PLSResults, CBSEMResults):
-            if type(fit).__name__ == cls.fit_class:
+            if getattr(fit, "estimator", None) == cls.estimator:
                 return cls(fit, data, weights, options)
         raise TypeError(f"not a model fit: {type(fit).__name__}")
 
@@ -251,7 +251,6 @@ class PLSResults(ModelResults):
 
     estimator = "pls"
     label = "PLS path model"
-    fit_class = "PLSResult"
 
     @staticmethod
     def fitter():
@@ -305,7 +304,6 @@ class CBSEMResults(ModelResults):
 
     estimator = "cbsem"
     label = "CB-SEM (ML)"
-    fit_class = "CBSEMResult"
 
     @staticmethod
     def fitter():
