@@ -27,15 +27,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCKS = {
-    "IM": [f"IMAG{i}" for i in range(1, 6)],
-    "CE": ["CUEX1", "CUEX2", "CUEX3"],
-    "PQ": [f"PERQ{i}" for i in range(1, 8)],
-    "PV": ["PERV1", "PERV2"],
-    "CS": ["CUSA1", "CUSA2", "CUSA3"],
-    "CC": ["CUSCO"],
-    "CL": ["CUSL1", "CUSL2", "CUSL3"],
-}
 
 
 def _data(n: int):
@@ -51,9 +42,10 @@ def _data(n: int):
 
 
 def _spec():
+    from csindex.api import ECSI_BLOCKS
     from csindex.sem.spec import ecsi_spec
 
-    return ecsi_spec(BLOCKS)
+    return ecsi_spec(ECSI_BLOCKS)
 
 
 def case(kind: str, n: int, reps: int) -> dict:

@@ -5,8 +5,13 @@ from csindex.workflow import setup_script
 log = setup_script(snakemake)
 
 from csindex.instrument import load_instrument  # noqa: E402
-from csindex.io import write_csv, write_json, write_parquet  # noqa: E402
-from csindex.sem.bootstrap import read_model_inputs, read_replicate_design  # noqa: E402
+from csindex.io import (  # noqa: E402
+    read_model_inputs,  # noqa: E402
+    write_csv,
+    write_json,
+    write_parquet,
+)
+from csindex.sem.inputs import read_replicate_design  # noqa: E402
 from csindex.sem.outputs import fit_model, model_tables  # noqa: E402
 from csindex.sem.spec import spec_from_config  # noqa: E402
 

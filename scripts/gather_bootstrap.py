@@ -7,8 +7,12 @@ log = setup_script(snakemake)
 import pandas as pd  # noqa: E402
 
 from csindex.instrument import load_instrument  # noqa: E402
-from csindex.io import write_csv, write_parquet  # noqa: E402
-from csindex.sem.bootstrap import read_bootstrap_design, read_model_inputs  # noqa: E402
+from csindex.io import (  # noqa: E402
+    read_model_inputs,  # noqa: E402
+    write_csv,
+    write_parquet,
+)
+from csindex.sem.inputs import read_bootstrap_design  # noqa: E402
 from csindex.sem.outputs import gather_bootstrap  # noqa: E402
 from csindex.sem.spec import spec_from_config  # noqa: E402
 

@@ -6,10 +6,14 @@ log = setup_script(snakemake)
 
 import pandas as pd  # noqa: E402
 
-from csindex.index import index_tables  # noqa: E402
+from csindex.index import IndexOptions, index_tables  # noqa: E402
 from csindex.instrument import load_instrument  # noqa: E402
-from csindex.io import read_json, write_csv  # noqa: E402
-from csindex.sem.bootstrap import read_model_inputs, read_replicate_design  # noqa: E402
+from csindex.io import (  # noqa: E402
+    read_json,
+    read_model_inputs,  # noqa: E402
+    write_csv,
+)
+from csindex.sem.inputs import read_replicate_design  # noqa: E402
 from csindex.sem.spec import spec_from_config  # noqa: E402
 
 inp = snakemake.input
@@ -28,8 +32,7 @@ t = index_tables(
     weights=w,
     weights_desc=wdesc,
     model_cfg=mcfg,
-    index_cfg=dict(snakemake.params.index or {}),
-    ipa_cfg=dict(snakemake.params.ipa or {}),
+    options=IndexOptions.from_config(snakemake.params.index, snakemake.params.ipa),
     instrument=instrument,
     bootstrap_ci=pd.read_csv(ci_files[0]) if ci_files else None,
     replicates=read_replicate_design(

@@ -3,6 +3,7 @@
 from csindex.estimation import design_from_weights_file, item_estimates
 from csindex.instrument import load_instrument
 from csindex.io import read_json, read_parquet, write_csv, write_json, write_parquet
+from csindex.seeds import derive_seed
 from csindex.weighting import build_weights
 from csindex.workflow import setup_script
 
@@ -18,7 +19,7 @@ out = build_weights(
     frame=read_parquet(inp.frame[0]) if inp.frame else None,
     id_column=snakemake.params.id_column,
     lonely_psu=est_cfg.get("lonely_psu", "adjust"),
-    seed=int(snakemake.params.seed) + 5,
+    seed=derive_seed(int(snakemake.params.seed), "weights"),
 )
 diag = out.diagnostics
 diag["pps"] = est_cfg.get("pps", "none")  # PPS-without-replacement variance of the Taylor SEs

@@ -3,18 +3,13 @@ fit to it: the full ACSI model of figure 4-1 and a smaller five-construct one wi
 
 from pathlib import Path
 
+from csindex.api import ECSI_BLOCKS
 from csindex.instrument import ACSI_PATHS
 
 FIX = Path(__file__).parent / "fixtures" / "data"
 
-ACSI_BLOCKS = {
-    "CE": ["CUEX1", "CUEX2", "CUEX3"],
-    "PQ": [f"PERQ{i}" for i in range(1, 8)],
-    "PV": ["PERV1", "PERV2"],
-    "CS": ["CUSA1", "CUSA2", "CUSA3"],
-    "CC": ["CUSCO"],
-    "CL": ["CUSL1", "CUSL2", "CUSL3"],
-}
+ACSI_BLOCKS = {c: list(items) for c, items in ECSI_BLOCKS.items() if c != "IM"}
+"""The six ACSI constructs' items (the library's ECSI_BLOCKS without Image)."""
 ACSI_MODEL_PATHS = list(ACSI_PATHS)
 
 SMALL_BLOCKS = {

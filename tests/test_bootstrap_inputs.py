@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from csindex.errors import InputError
-from csindex.sem.bootstrap import bootstrap_seed, derived_seed, read_model_inputs
+from csindex.io import read_model_inputs
+from csindex.sem.bootstrap import bootstrap_seed, derived_seed
 
 
 @pytest.fixture()

@@ -15,6 +15,7 @@ from csindex.errors import ConfigError
 from csindex.index import (
     CSI_COLUMNS,
     IPA_COLUMNS,
+    IndexOptions,
     acsi_index,
     index_keys,
     index_tables,
@@ -98,8 +99,7 @@ def _tables(data, spec, weights, model, mcfg, **kw):
         weights=weights,
         weights_desc="survey-weighted",
         model_cfg=mcfg,
-        index_cfg=kw.pop("index_cfg", ICFG),
-        ipa_cfg={"target": "CS"},
+        options=IndexOptions.from_config(kw.pop("index_cfg", ICFG), {"target": "CS"}),
         **kw,
     )
 

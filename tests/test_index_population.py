@@ -3,11 +3,12 @@ designs — the two fixes found by tests/test_pipeline_recovery.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from ecsi_models import FIX
+from ecsi_models import SMALL_BLOCKS as BLOCKS
+from ecsi_models import SMALL_PATHS as PATHS
 
 from csindex.errors import InputError
 from csindex.index import acsi_index, population_index
@@ -15,16 +16,6 @@ from csindex.sem.pls import fit_pls
 from csindex.sem.spec import ModelSpec
 from csindex.weighting import _make_replicates
 
-FIX = Path(__file__).parent / "fixtures" / "data"
-BLOCKS = {
-    "CE": ["CUEX1", "CUEX2", "CUEX3"],
-    "PQ": ["PERQ1", "PERQ2", "PERQ3"],
-    "PV": ["PERV1", "PERV2"],
-    "CS": ["CUSA1", "CUSA2", "CUSA3"],
-    "CL": ["CUSL1", "CUSL3"],
-}
-PATHS = [("CE", "PQ"), ("CE", "PV"), ("PQ", "PV"), ("CE", "CS"), ("PQ", "CS"), ("PV", "CS"),
-         ("CS", "CL")]  # fmt: skip
 SCALE = {i: (1.0, 10.0) for b in BLOCKS.values() for i in b}
 
 

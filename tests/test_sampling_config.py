@@ -10,7 +10,8 @@ import pytest
 
 from csindex.config import load_config
 from csindex.errors import ConfigError
-from csindex.sampling import derive_seed, design_plan, draw_from_config
+from csindex.sampling import design_plan, draw_from_config
+from csindex.seeds import derive_seed
 from csindex.simulate import simulate_frame
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,7 @@ def test_example_validates_and_draws(frame, path):
     assert cfg["study"] == path.stem
     plan = design_plan(frame, cfg["design"], cfg["seed"])
     res = draw_from_config(frame, cfg["design"], cfg["seed"])
-    assert res.info["seed"] == plan["seed"] == derive_seed(cfg["seed"])
+    assert res.info["seed"] == plan["seed"] == derive_seed(cfg["seed"], "design")
     s = res.sample
     assert len(s) > 100 and s["unit_id"].is_unique
     assert res.info["method"] == cfg["design"]["method"]

@@ -138,3 +138,32 @@ def test_minimum_per_stratum_larger_than_n():
     d = Design("stratified", (Stage(n=3),), strata="region", minimum=2)
     with pytest.raises(ConfigError, match=r"design.allocation.minimum.*needs n >= 4"):
         draw(frame(), d, 1)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_frame_is_read_with_only_the_design_columns(tmp_path, suffix):
+    from csindex.sampling import read_frame
+
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["001", "002", "003"],
+            "region": ["a", "a", "b"],
+            "branch": ["x", "y", "z"],
+            "spend": [1.0, 2.0, 3.0],
+            "notes": ["p", "q", "r"],
+        }
+    )
+    path = tmp_path / f"frame{suffix}"
+    frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    design = Design(
+        "multistage",
+        (Stage("branch", "pps_systematic", 2, size="spend"), Stage(None, "srswor", 1)),
+        strata="region",
+    )
+    assert design.columns() == ["customer_id", "region", "branch", "spend"]
+    got = read_frame(path, columns=design.columns())
+    assert list(got.columns) == ["customer_id", "region", "branch", "spend"]
+    assert got["customer_id"].tolist() == ["001", "002", "003"]  # ids stay text
+    with pytest.raises(InputError, match="no column 'segment'") as e:
+        read_frame(path, columns=["customer_id", "segment"])
+    assert e.value.column == "segment"

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import csindex.sampling as sampling
+import csindex.sampling.multistage as sampling  # the module whose fast paths are tested
 from csindex.errors import InputError
 from csindex.sampling import Design, Stage, draw
 
@@ -55,7 +55,7 @@ def str_frame() -> pd.DataFrame:
 @pytest.mark.parametrize("make", [int_frame, str_frame], ids=["int_ids", "str_ids"])
 def test_sorted_cluster_fast_path_matches_general_path(monkeypatch, design, make):
     f = make()
-    assert sampling._runs(sampling._factorize(f["branch"])[0], f["branch"].nunique()) is not None
+    assert sampling._runs(sampling.factorize(f["branch"])[0], f["branch"].nunique()) is not None
     fast = draw(f, design, 11)
     monkeypatch.setattr(sampling, "_runs", lambda codes, K: None)
     slow = draw(f, design, 11)

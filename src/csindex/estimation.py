@@ -238,7 +238,7 @@ def replicate_variance(
     return v[0] if one and np.ndim(theta) == 0 else v
 
 
-def _align_replicates(
+def align_replicates(
     data: pd.DataFrame,
     table: pd.DataFrame,
     reps: list[str],
@@ -326,7 +326,7 @@ class ReplicateDesign:
     def matrix(self, data: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
         """(n, R) replicate weights of the rows ``rows`` of ``data`` (all when None), matched
         on respondent_id; raises InputError when a respondent has none."""
-        return _align_replicates(data, self.table, self.names, rows, self.file)
+        return align_replicates(data, self.table, self.names, rows, self.file)
 
     def variance(self, theta: np.ndarray, theta_r: np.ndarray) -> np.ndarray:
         """Variance of ``theta`` (p) from its replicates ``theta_r`` (R x p)."""

@@ -30,113 +30,20 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError
 from .estimation import replicate_variance
+from .sem.acsi import (  # noqa: F401  (the index core lives below the model stage)
+    acsi_index,
+    available_means,
+    index_shares,
+    scale_bounds,
+    weighted_mean,
+)
+from .sem.estimators import fit_class
 from .sem.spec import ModelSpec
 
 QUADRANTS = ("improve first", "maintain", "low priority", "possible overkill")
 """Quadrant labels in the order of the ranked list."""
-
-
-def scale_bounds(
-    items: Sequence[str], instrument=None, default: tuple[float, float] | None = None
-) -> dict[str, tuple[float, float]]:
-    """Item -> (min, max) of its answer scale: from the instrument when it knows the item,
-    else ``default`` (config ``index.scale``); raises ConfigError when neither gives it."""
-    known = {}
-    if instrument is not None:
-        for it in instrument.items:
-            known[it.id] = (float(it.scale.min), float(it.scale.max))
-    out = {}
-    for i in items:
-        if i in known:
-            out[i] = known[i]
-        elif default is not None:
-            out[i] = (float(default[0]), float(default[1]))
-        else:
-            raise ConfigError(
-                f"the answer scale of item {i!r} is unknown (not in the instrument); give "
-                "index.scale: {min: ..., max: ...}",
-                key="index.scale",
-            )
-        if not out[i][1] > out[i][0]:
-            raise ConfigError(f"scale of {i!r}: max must exceed min", key="index.scale")
-    return out
-
-
-def index_shares(
-    raw_weights: Mapping[str, float], spec: ModelSpec, scale: Mapping[str, tuple[float, float]]
-) -> pd.DataFrame:
-    """Per item: construct, raw-scale weight, normalised weight (sums to 1 per construct),
-    share ``s_i`` of the 0–100 index, and ``D_c = Σ w_i (max_i − min_i)`` of its construct."""
-    rows = []
-    for c in spec.constructs:
-        items = spec.blocks[c]
-        w = np.array([float(raw_weights[i]) for i in items])
-        wn = w / w.sum()
-        rng = np.array([scale[i][1] - scale[i][0] for i in items])
-        share = wn * rng / (wn * rng).sum()
-        D = float((w * rng).sum())
-        for i, a, b, s in zip(items, w, wn, share, strict=True):
-            rows.append((c, i, a, b, s, D))
-    return pd.DataFrame(
-        rows, columns=["construct", "item", "weight_raw", "weight_norm", "share", "D"]
-    )
-
-
-def _available_means(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """Weighted item means over the rows that answered each item (NaN = not answered)."""
-    ok = ~np.isnan(X)
-    ww = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=float)
-    den = ww @ ok
-    if (den <= 0).any():
-        raise InputError("an item has no answer (or zero total weight) in a group of the index")
-    return (ww @ np.where(ok, X, 0.0)) / den
-
-
-def weighted_mean(x: np.ndarray, w: np.ndarray | None) -> float:
-    """Weighted mean over the non-missing values."""
-    return float(_available_means(np.asarray(x, dtype=float)[:, None], w)[0])
-
-
-def acsi_index(
-    data: pd.DataFrame,
-    spec: ModelSpec,
-    raw_weights: Mapping[str, float],
-    scale: Mapping[str, tuple[float, float]],
-    weights: np.ndarray | None = None,
-    by: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Index of every construct, overall and by each column in ``by`` (e.g. segment).
-
-    ``data`` holds the rows used by the model; ``weights`` the survey weights (w_final) of those
-    rows. Item means are weighted means over the respondents who answered the item (NaN = not
-    answered). Returns construct, group_var, group, n, index.
-    """
-    sh = index_shares(raw_weights, spec, scale)
-    X = data[spec.items].to_numpy(dtype=float)
-    lo = np.array([scale[i][0] for i in spec.items])
-    hi = np.array([scale[i][1] for i in spec.items])
-    share = sh.set_index("item").loc[spec.items, "share"].to_numpy()
-    block = np.array([spec.constructs.index(spec.construct_of(i)) for i in spec.items])
-    w = None if weights is None else np.asarray(weights, dtype=float)
-
-    def one(mask: np.ndarray) -> np.ndarray:
-        m = _available_means(X[mask], None if w is None else w[mask])
-        x100 = (m - lo) / (hi - lo) * 100
-        return np.bincount(block, weights=share * x100, minlength=len(spec.constructs))
-
-    rows = []
-    allmask = np.ones(len(X), dtype=bool)
-    for c, v in zip(spec.constructs, one(allmask), strict=True):
-        rows.append((c, "overall", "all", int(allmask.sum()), v))
-    for col in by:
-        vals = data[col].astype("string")
-        for g in sorted(vals.dropna().unique()):
-            mask = (vals == g).fillna(False).to_numpy(bool)
-            for c, v in zip(spec.constructs, one(mask), strict=True):
-                rows.append((c, col, str(g), int(mask.sum()), v))
-    return pd.DataFrame(rows, columns=["construct", "group_var", "group", "n", "index"])
 
 
 def item_performance(
@@ -253,6 +160,57 @@ SE_ORDER = {
 """Config ``index.se``: which SE methods are tried, in order."""
 
 
+@dataclass(frozen=True)
+class IndexOptions:
+    """Options of the index stage (config sections ``index`` and ``ipa``).
+
+    scale : (min, max) of items the instrument does not know (``index.scale``; None = every
+        item from the instrument); by : group columns (``index.by``); level : CI level;
+    se : ``auto`` | ``replicate`` | ``bootstrap`` (:data:`SE_ORDER`); target, split, items :
+        the IPA's target construct, quadrant split (mean | median) and whether items are rated.
+    """
+
+    scale: tuple[float, float] | None = None
+    by: tuple[str, ...] = ("segment",)
+    level: float = 0.95
+    se: str = "auto"
+    target: str = "CS"
+    split: str = "mean"
+    items: bool = True
+
+    def __post_init__(self) -> None:
+        if self.se not in SE_ORDER:
+            raise ConfigError(
+                f"{self.se!r} not allowed; allowed: {', '.join(SE_ORDER)}", key="index.se"
+            )
+        if self.split not in ("mean", "median"):
+            raise ConfigError(f"{self.split!r} not allowed; allowed: mean, median", key="ipa.split")
+        if not 0 < self.level < 1:
+            raise ConfigError(f"{self.level!r} must lie in (0, 1)", key="index.level")
+
+    @classmethod
+    def from_config(
+        cls, index_cfg: Mapping | None = None, ipa_cfg: Mapping | None = None
+    ) -> IndexOptions:
+        """From the config sections ``index`` and ``ipa`` (defaults for missing keys)."""
+        icfg, pcfg = dict(index_cfg or {}), dict(ipa_cfg or {})
+        sc = icfg.get("scale")
+        return cls(
+            scale=(float(sc["min"]), float(sc["max"])) if sc else None,
+            by=tuple(icfg.get("by", ["segment"])),
+            level=float(icfg.get("level", 0.95)),
+            se=str(icfg.get("se", "auto")),
+            target=str(pcfg.get("target", "CS")),
+            split=str(pcfg.get("split", "mean")),
+            items=bool(pcfg.get("items", True)),
+        )
+
+    def index_config(self) -> dict:
+        """The ``index`` section these options stand for (for :func:`pls_setup`)."""
+        scale = None if self.scale is None else {"min": self.scale[0], "max": self.scale[1]}
+        return {"scale": scale, "by": list(self.by), "level": self.level, "se": self.se}
+
+
 @dataclass
 class IndexTables:
     """The outputs of rule ``index``.
@@ -331,7 +289,7 @@ def replicate_index_se(
 
     mcfg = dict(model_cfg or {})
     rtype, R = replicates.replicate_type, replicates.n_replicates
-    if mcfg.get("estimator", "pls") == "pls":
+    if fit_class(mcfg).refits_in_replicates:
         setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
         rep = replicates.matrix(data, setup.rows)
         se = replicate_weight_se(setup, rep, replicates.scale, replicates.rscales, replicates.mse)
@@ -371,11 +329,11 @@ def population_index(
     no item moments for the model's items, the population PLS fit does not converge or the
     estimator is not PLS (CB-SEM's factor-score weights would need a population ML fit).
     """
-    from .sem.pls import _Arrays, pls_weights_from_cov
+    from .sem.pls import ModelArrays, pls_weights_from_cov
 
     mcfg = dict(model_cfg or {})
     mom = truth.get("item_moments") if isinstance(truth, Mapping) else None
-    if mcfg.get("estimator", "pls") != "pls" or not mom:
+    if not fit_class(mcfg).weights_from_moments or not mom:
         return None
     pos = {i: k for k, i in enumerate(mom["items"])}
     if any(i not in pos for i in spec.items):
@@ -388,7 +346,7 @@ def population_index(
     sd = np.sqrt(np.diag(S))
     if (sd <= 0).any():
         return None
-    arr = _Arrays.from_spec(spec)
+    arr = ModelArrays.from_spec(spec)
     W3, _, conv = pls_weights_from_cov(
         (S / np.outer(sd, sd) if standardized else S)[None],
         arr,
@@ -489,8 +447,7 @@ def index_tables(
     weights: np.ndarray | None = None,
     weights_desc: str = "unweighted",
     model_cfg: dict | None = None,
-    index_cfg: dict | None = None,
-    ipa_cfg: dict | None = None,
+    options: IndexOptions | None = None,
     instrument=None,
     bootstrap_ci: pd.DataFrame | None = None,
     replicates=None,
@@ -505,7 +462,9 @@ def index_tables(
         ``weights_desc`` a plain description of them.
     outer_weights : model/outer_weights.csv (item, construct, weight_raw, loading_raw,
         weight_type); effects : model/effects.csv (from, to, total).
-    model_cfg, index_cfg, ipa_cfg : config sections ``model``, ``index``, ``ipa``.
+    model_cfg : config section ``model`` (estimator and PLS options of the replicate refits).
+    options : :class:`IndexOptions` (``IndexOptions.from_config(cfg["index"], cfg["ipa"])``;
+        None = the defaults).
     instrument : the instrument (answer scales of the items).
     bootstrap_ci : model/bootstrap_ci.csv when the bootstrap ran (else None).
     replicates : :class:`~csindex.sem.bootstrap.ReplicateDesign` of the weights stage, or None.
@@ -516,25 +475,22 @@ def index_tables(
     """
     from .sem.pls import prepare_data
 
-    mcfg, icfg, pcfg = dict(model_cfg or {}), dict(index_cfg or {}), dict(ipa_cfg or {})
-    sc = icfg.get("scale")
-    scale = scale_bounds(spec.items, instrument, (sc["min"], sc["max"]) if sc else None)
-    if mcfg.get("estimator", "pls") == "pls":
-        missing = dict(mcfg.get("pls") or {}).get("missing", "pairwise")
-    else:
-        missing = "listwise"  # CB-SEM (ML) uses complete rows
+    mcfg = dict(model_cfg or {})
+    opt = options if options is not None else IndexOptions()
+    scale = scale_bounds(spec.items, instrument, opt.scale)
+    missing = fit_class(mcfg).missing_rule(mcfg)  # the rows the model used
     _, keep = prepare_data(data, spec, missing=missing)
     used = data.loc[keep].reset_index(drop=True)
     wu = None if weights is None else weights[keep]
-    by = [c for c in icfg.get("by", ["segment"]) if c in data.columns]
-    skipped = [c for c in icfg.get("by", ["segment"]) if c not in data.columns]
+    by = [c for c in opt.by if c in data.columns]
+    skipped = [c for c in opt.by if c not in data.columns]
 
     weight_type = str(outer_weights["weight_type"].iloc[0])
     raw_w = outer_weights.set_index("item")["weight_raw"].to_dict()
     idx = acsi_index(used, spec, raw_w, scale, wu, by)
     idx["weights"] = weight_type
     idx["survey_weights"] = weights_desc
-    level = float(icfg.get("level", 0.95))
+    level = opt.level
     idx["se"] = np.nan
     idx["ci_lower"] = np.nan
     idx["ci_upper"] = np.nan
@@ -557,7 +513,7 @@ def index_tables(
             weights=weights,
             by=by,
             model_cfg=mcfg,
-            index_cfg=icfg,
+            index_cfg=opt.index_config(),
             instrument=instrument,
         )
         idx["se_replicate"] = se
@@ -565,13 +521,8 @@ def index_tables(
         idx["ci_upper_replicate"] = idx["index"] + z * idx["se_replicate"]
         methods["replicate"] = ("se_replicate", "ci_lower_replicate", "ci_upper_replicate", how)
 
-    se_mode = icfg.get("se", "auto")
-    if se_mode not in SE_ORDER:
-        raise ConfigError(
-            f"{se_mode!r} not allowed; allowed: {', '.join(SE_ORDER)}", key="index.se"
-        )
     se_method = "none"
-    for m in SE_ORDER[se_mode]:
+    for m in SE_ORDER[opt.se]:
         if m in methods:
             c_se, c_lo, c_hi, se_method = methods[m]
             idx["se"], idx["ci_lower"], idx["ci_upper"] = idx[c_se], idx[c_lo], idx[c_hi]
@@ -591,9 +542,9 @@ def index_tables(
         shares,
         overall.to_dict(),
         perf.to_dict(),
-        target=pcfg.get("target", "CS"),
-        split=pcfg.get("split", "mean"),
-        items=bool(pcfg.get("items", True)),
+        target=opt.target,
+        split=opt.split,
+        items=opt.items,
         k=(ow["weight_raw"] * ow["loading_raw"]).groupby(ow["construct"]).sum().to_dict(),
     )
     table["weights"] = weight_type

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .errors import InputError
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
@@ -78,3 +81,34 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def read_model_inputs(
+    responses_path: str, weights_paths: Sequence[str] = ()
+) -> tuple[pd.DataFrame, np.ndarray | None, str]:
+    """Clean responses and their final survey weights (``w_final`` of weights/weights.parquet,
+    matched on respondent_id) when a weights file is given; returns (data, weights or None,
+    a plain description of the weights used)."""
+    data = pd.read_parquet(responses_path)
+    if not weights_paths:
+        return data, None, "unweighted (no weights file)"
+    wpath = str(weights_paths[0])
+    wdf = pd.read_parquet(wpath)
+    for col in ("respondent_id", "w_final"):
+        if col not in wdf.columns:
+            raise InputError(
+                f"column {col!r} is missing from the weights file", file=wpath, column=col
+            )
+    if "respondent_id" not in data.columns:
+        raise InputError("the clean responses have no respondent_id", file=responses_path)
+    wmap = wdf.drop_duplicates("respondent_id").set_index("respondent_id")["w_final"]
+    w = data["respondent_id"].map(wmap)
+    miss = np.flatnonzero(w.isna().to_numpy())
+    if miss.size:
+        raise InputError(
+            f"{miss.size} respondent(s) of the clean responses have no final weight, e.g. "
+            f"{data['respondent_id'].iloc[miss[0]]!r}",
+            file=wpath,
+            column="w_final",
+        )
+    return data, w.to_numpy(dtype=float), f"survey-weighted (w_final of {wpath})"

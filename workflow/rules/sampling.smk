@@ -1,5 +1,5 @@
 # Sampling design stage: the design (allocation, sample size) and the selection.
-# Library: src/csindex/sampling.py; config section `design` (workflow/schemas/design.schema.yaml).
+# Library: src/csindex/sampling/ (config.py, multistage.py, ...); config section `design` (workflow/schemas/design.schema.yaml).
 
 
 rule design:

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
-from .methods import WeightResult, _warn
+from .methods import WeightResult, record_warning
 
 
 def kendalls_w(scores: pd.DataFrame) -> dict[str, float]:
@@ -176,7 +176,7 @@ def delphi(
     final = summaries[-1].set_index("indicator")[statistic]
     w = final / final.sum()
     if converged_round is None:
-        _warn(
+        record_warning(
             msgs,
             f"Delphi under {parent!r} did not converge in {len(rounds)} round(s) "
             f"(need max change <= {change_max} and max CV <= {cv_max}); run another round",

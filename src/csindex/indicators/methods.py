@@ -84,7 +84,7 @@ class WeightResult:
         }
 
 
-def _warn(result_warnings: list[str], message: str) -> None:
+def record_warning(result_warnings: list[str], message: str) -> None:
     result_warnings.append(message)
     warnings.warn(message, WeightWarning, stacklevel=3)
 
@@ -116,7 +116,9 @@ def direct_weights(
     msgs: list[str] = []
     total = float(w.sum())
     if abs(total - 1.0) > tol:
-        _warn(msgs, f"direct weights under {parent!r} sum to {total:.6g}, not 1; normalised")
+        record_warning(
+            msgs, f"direct weights under {parent!r} sum to {total:.6g}, not 1; normalised"
+        )
     table = pd.DataFrame({"indicator": w.index, "given": w.to_numpy(), "weight": norm.to_numpy()})
     return WeightResult("direct", parent, norm, table, {"given_sum": total}, msgs)
 
@@ -139,7 +141,7 @@ def direct_comparison(
             file=file,
         )
     if not math.isclose(float(m.min()), 1.0):
-        _warn(
+        record_warning(
             msgs,
             f"direct comparison under {parent!r}: the least important indicator has multiple "
             f"{m.min():g}, not 1 (table 4-3 expresses multiples of the least important)",
@@ -359,7 +361,7 @@ def ahp(
         c = ahp_consistency(a)
         per_expert[name] = c["CR"]
         if len(mats) > 1 and c["CR"] > cr_max:
-            _warn(
+            record_warning(
                 msgs,
                 f"AHP under {parent!r}, expert {name} (file {file}, rows {off + 1}-{off + len(ids)})"
                 f": consistency ratio CR = {c['CR']:.3f} > {cr_max}; revise the judgments",
@@ -368,7 +370,7 @@ def ahp(
     lam, w = principal_eigen(g)
     cons = ahp_consistency(g)
     if cons["CR"] > cr_max:
-        _warn(
+        record_warning(
             msgs,
             f"AHP under {parent!r} (file {file}): consistency ratio CR = {cons['CR']:.3f} > "
             f"{cr_max}; the judgments are too inconsistent, revise them",

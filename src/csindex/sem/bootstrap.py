@@ -35,8 +35,11 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..errors import ConfigError, InputError
-from ..estimation import ReplicateDesign, replicate_design
-from .pls import _Arrays, inner_from_lvcor, pls_weights_from_cov, prepare_data, total_effects
+from ..estimation import replicate_variance
+from ..seeds import derive_seed
+from ..threads import limit_blas
+from .acsi import index_from_moments, scale_bounds
+from .pls import ModelArrays, inner_from_lvcor, pls_weights_from_cov, prepare_data, total_effects
 from .spec import ModelSpec
 
 CHUNK = 50
@@ -261,19 +264,6 @@ def bootstrap_design(
     )
 
 
-def read_bootstrap_design(
-    data: pd.DataFrame,
-    weights_paths: Sequence[str] = (),
-    design: str = "auto",
-    lonely_psu: str = "adjust",
-) -> BootstrapDesign:
-    """:func:`bootstrap_design` from weights/weights.parquet (first path; none = iid, or an
-    error for ``rao_wu``)."""
-    files = list(weights_paths or [])
-    table = pd.read_parquet(files[0]) if files else None
-    return bootstrap_design(data, table, design, lonely_psu, file=str(files[0]) if files else None)
-
-
 # --------------------------------------------------------------------------- statistics
 @dataclass
 class PLSBootSetup:
@@ -362,18 +352,6 @@ def _effect_pairs(spec: ModelSpec) -> list[tuple[str, str]]:
     return [(a, b) for a in lv for b in lv if b in reach[a]]
 
 
-def index_from_moments(
-    Wraw: np.ndarray, M: np.ndarray, block: np.ndarray, L: int, lo: np.ndarray, hi: np.ndarray
-) -> np.ndarray:
-    """ACSI index (B, L) from raw-scale outer weights Wraw (B, p) and item means M (B, p):
-    100 * (Σ w x̄ - Σ w min) / (Σ w max - Σ w min) per construct."""
-    num = np.zeros((Wraw.shape[0], L))
-    den = np.zeros((Wraw.shape[0], L))
-    np.add.at(num.T, block, (Wraw * (M - lo)).T)
-    np.add.at(den.T, block, (Wraw * (hi - lo)).T)
-    return 100.0 * num / den
-
-
 def _batch_means(X: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Weighted (available-case when X has NaN) item means for weight rows V (B, n)."""
     miss = np.isnan(X)
@@ -432,7 +410,7 @@ def pls_stats(setup: PLSBootSetup, V: np.ndarray) -> tuple[np.ndarray, np.ndarra
     Returns (stats (B, k) in :func:`stat_names` order, converged (B,), admissible (B,)).
     """
     spec, X = setup.spec, setup.X
-    arr = _Arrays.from_spec(spec)
+    arr = ModelArrays.from_spec(spec)
     p = X.shape[1]
     M, S = batch_moments(X, V)
     sd = np.sqrt(np.einsum("bii->bi", S))
@@ -477,6 +455,7 @@ def _chunks(start: int, stop: int) -> Iterator[tuple[int, int]]:
         b = e
 
 
+@limit_blas
 def bootstrap_pls(
     setup: PLSBootSetup,
     seed: int,
@@ -517,6 +496,7 @@ def shard_range(replicates: int, shards: int, shard: int) -> tuple[int, int]:
     return min(replicates, bounds[shard] * CHUNK), min(replicates, bounds[shard + 1] * CHUNK)
 
 
+@limit_blas
 def jackknife_pls(
     setup: PLSBootSetup, groups: int = 1000, seed: int = 0, labels: np.ndarray | None = None
 ) -> np.ndarray:
@@ -588,43 +568,9 @@ def bootstrap_intervals(
     return out
 
 
-# --------------------------------------------------------------------------- stage inputs
-def read_model_inputs(
-    responses_path: str, weights_paths: Sequence[str] = ()
-) -> tuple[pd.DataFrame, np.ndarray | None, str]:
-    """Clean responses and their final survey weights (``w_final`` of weights/weights.parquet,
-    matched on respondent_id) when a weights file is given; returns (data, weights or None,
-    a plain description of the weights used)."""
-    data = pd.read_parquet(responses_path)
-    if not weights_paths:
-        return data, None, "unweighted (no weights file)"
-    wpath = str(weights_paths[0])
-    wdf = pd.read_parquet(wpath)
-    for col in ("respondent_id", "w_final"):
-        if col not in wdf.columns:
-            raise InputError(
-                f"column {col!r} is missing from the weights file", file=wpath, column=col
-            )
-    if "respondent_id" not in data.columns:
-        raise InputError("the clean responses have no respondent_id", file=responses_path)
-    wmap = wdf.drop_duplicates("respondent_id").set_index("respondent_id")["w_final"]
-    w = data["respondent_id"].map(wmap)
-    miss = np.flatnonzero(w.isna().to_numpy())
-    if miss.size:
-        raise InputError(
-            f"{miss.size} respondent(s) of the clean responses have no final weight, e.g. "
-            f"{data['respondent_id'].iloc[miss[0]]!r}",
-            file=wpath,
-            column="w_final",
-        )
-    return data, w.to_numpy(dtype=float), f"survey-weighted (w_final of {wpath})"
-
-
 def derived_seed(master: int, name: str) -> int:
-    """A stage seed from the master seed and a name (stable across runs and machines)."""
-    import zlib
-
-    return int((int(master) * 1_000_003 + zlib.crc32(name.encode())) % (2**63))
+    """A stage seed from the master seed and a name: :func:`csindex.seeds.derive_seed`."""
+    return derive_seed(master, name)
 
 
 def bootstrap_seed(bootstrap_cfg: dict, master_seed: int) -> int:
@@ -643,11 +589,10 @@ def pls_setup(
 ) -> PLSBootSetup:
     """A :class:`PLSBootSetup` from the config sections ``model`` (its ``pls`` options) and
     ``index`` (scale and the group columns present in the data; None = no index statistics)."""
-    from ..index import scale_bounds
+    from .estimators import fit_class
 
     pcfg = dict((model_cfg or {}).get("pls") or {})
-    if (model_cfg or {}).get("estimator", "pls") != "pls":
-        pcfg["missing"] = "listwise"  # CB-SEM (ML) uses complete rows
+    pcfg["missing"] = fit_class(model_cfg).missing_rule(model_cfg)  # the rows of the fit
     if index_cfg is None:  # no index statistics
         scale, by = None, []
     else:
@@ -674,7 +619,7 @@ def index_stats(setup: PLSBootSetup, V: np.ndarray, Wraw: np.ndarray) -> pd.Data
     raw-scale item weights Wraw (B, p) given from outside (e.g. CB-SEM factor-score weights of
     each replicate), with the replicate-weighted item means."""
     spec = setup.spec
-    arr = _Arrays.from_spec(spec)
+    arr = ModelArrays.from_spec(spec)
     L = len(arr.constructs)
     cols: dict[str, np.ndarray] = {}
     M = _batch_means(setup.X, V)
@@ -689,6 +634,7 @@ def index_stats(setup: PLSBootSetup, V: np.ndarray, Wraw: np.ndarray) -> pd.Data
     return pd.DataFrame(cols)
 
 
+@limit_blas
 def replicate_weight_se(
     setup: PLSBootSetup,
     rep_weights: np.ndarray,
@@ -700,8 +646,6 @@ def replicate_weight_se(
     model is refitted with each replicate weight (all at once) and the variance is
     scale * Σ_r rscales_r (θ_r - c)² as R survey's svrepdesign (c = θ̂ when mse, else the
     replicate mean). Returns statistic, est, se, replicates, not_converged."""
-    from ..estimation import replicate_variance
-
     names = stat_names(setup)
     est, _, _ = pls_stats(setup, setup.w[None, :])
     R = rep_weights.shape[1]
@@ -723,30 +667,3 @@ def replicate_weight_se(
             "not_converged": int((~conv).sum()),
         }
     )
-
-
-def read_replicate_weights(
-    data: pd.DataFrame, weights_path: str, rows: np.ndarray | None = None
-) -> tuple[np.ndarray, list[str]]:
-    """Replicate weight columns rep_### of weights/weights.parquet matched to ``data`` on
-    respondent_id (rows ``rows`` of data); (n, R) array and the column names ([] if none)."""
-    wdf = pd.read_parquet(weights_path)
-    reps = sorted(c for c in wdf.columns if c.startswith("rep_"))
-    if not reps:
-        return np.empty((0, 0)), []
-    return ReplicateDesign(wdf, reps, file=weights_path).matrix(data, rows), reps
-
-
-def read_replicate_design(
-    weights_paths: Sequence[str] = (), diagnostics_paths: Sequence[str] = ()
-) -> ReplicateDesign | None:
-    """Read weights/weights.parquet and weights/diagnostics.json (first path of each, as the
-    rules pass them: empty lists when the study has no weights) into a
-    :class:`ReplicateDesign`; None without both files or without replicate weights."""
-    from ..io import read_json
-
-    wfiles, dfiles = list(weights_paths or []), list(diagnostics_paths or [])
-    if not (wfiles and dfiles):
-        return None
-    diag = read_json(dfiles[0])
-    return replicate_design(pd.read_parquet(wfiles[0]), diag, file=str(wfiles[0]))

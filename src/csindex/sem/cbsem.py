@@ -43,6 +43,7 @@ from scipy import stats
 
 from ..errors import ConfigError, InputError
 from ..estimation import MSE_DEFAULT, replicate_variance
+from ..threads import limit_blas
 from .admissibility import Admissibility, batch_flags, check_admissibility
 from .fit_indices import fit_indices
 from .spec import ModelSpec
@@ -706,6 +707,52 @@ class CBSEMResult:
             )
         return "\n".join(lines)
 
+    # the names shared with PLSResult (see csindex.results.ModelResults)
+    @property
+    def rsquared(self) -> pd.Series:
+        """R² of every endogenous variable (constructs and items)."""
+        return self.r2.set_index("variable")["r2"]
+
+    @property
+    def admissible(self) -> bool:
+        return bool(self.admissibility.admissible)
+
+    def admissibility_dict(self) -> dict[str, Any]:
+        return self.admissibility.to_dict()
+
+    def __repr__(self) -> str:
+        return f"<CBSEMResult: {self.spec.name}, n={self.n}, SE {self.se_type}>"
+
+    # what the stages ask of the estimator (csindex.sem.estimators.fit_class)
+    estimator = "cbsem"
+    refits_in_replicates = False
+    """Replicate SEs of the index hold the factor-score weights fixed."""
+    weights_from_moments = False
+
+    @classmethod
+    def missing_rule(cls, model_cfg: dict | None) -> str:
+        """The rows the index and bootstrap use: complete rows (ML)."""
+        return "listwise"
+
+    @classmethod
+    def fit_from_config(
+        cls, data: pd.DataFrame, spec: ModelSpec, model_cfg: dict | None, weights=None, file=None
+    ) -> CBSEMResult:
+        """:func:`fit_cbsem` with the options of config ``model.cbsem``."""
+        ccfg = dict((model_cfg or {}).get("cbsem") or {})
+        return fit_cbsem(
+            data,
+            spec,
+            weights=weights,
+            se=ccfg.get("se"),
+            start=ccfg.get("start", "semopy"),
+            gtol=float(ccfg.get("gtol", 1e-10)),
+            max_iter=int(ccfg.get("max_iter", 500)),
+            correlation_limit=float(ccfg.get("correlation_limit", 0.95)),
+            missing=ccfg.get("missing", "listwise"),
+            file=file,
+        )
+
 
 def _std_all(st: Structure, theta: np.ndarray) -> np.ndarray:
     """std.all of every parameter-table row, for a batch theta (R, q) -> (R, rows)."""
@@ -1025,7 +1072,7 @@ def _fiml_fit_indices(
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """Fit indices with missing data as lavaan: chi2 = 2 (ll_h1 - ll) against the EM saturated
     model, baseline = independent items (available-case means and variances)."""
-    from .fit_indices import _rmsea_ci
+    from .fit_indices import rmsea_ci
 
     p = X.shape[1]
     mu1, S1, ll1 = _em_saturated(X, w, pats)
@@ -1044,7 +1091,7 @@ def _fiml_fit_indices(
     chisq, chisq0 = 2 * (ll1 - ll), 2 * (ll1 - ll0)
     num = max(chisq - df, 0.0)
     den = max(chisq - df, chisq0 - df0, 0.0)
-    lo, up = _rmsea_ci(chisq, df, n)
+    lo, up = rmsea_ci(chisq, df, n)
     sd = np.sqrt(np.diag(S1))
     resid = (S1 - Sigma) / np.outer(sd, sd)
     iu = np.triu_indices(p)
@@ -1097,6 +1144,7 @@ def _admissibility(st, mats, Sigma, information, converged, gnorm, n_iter, corre
     )
 
 
+@limit_blas
 def fit_cbsem(
     data: pd.DataFrame,
     spec: ModelSpec,
@@ -1463,6 +1511,7 @@ def _start_vector(start: Any, st: Structure) -> np.ndarray:
     return th
 
 
+@limit_blas
 def cbsem_bootstrap(
     data: pd.DataFrame,
     spec: ModelSpec,
@@ -1503,6 +1552,7 @@ def cbsem_bootstrap(
     return _refit_batch(st, S, th0, max_iter, gtol, xtol, batch, correlation_limit)
 
 
+@limit_blas
 def cbsem_replicates(
     data: pd.DataFrame,
     spec: ModelSpec,

@@ -29,7 +29,7 @@ def f_ml(S: np.ndarray, Sigma: np.ndarray) -> float:
     return float(logdet + np.trace(np.linalg.solve(Sigma, S)) - logdet_s - p)
 
 
-def _rmsea_ci(chisq: float, df: float, n: float) -> tuple[float, float]:
+def rmsea_ci(chisq: float, df: float, n: float) -> tuple[float, float]:
     """90% CI of RMSEA as lavaan: roots in lambda of pchisq(X2, df, ncp=lambda) = 0.95 / 0.05."""
     if df <= 0 or not np.isfinite(chisq):
         return float("nan"), float("nan")
@@ -75,7 +75,7 @@ def fit_indices(S: np.ndarray, Sigma: np.ndarray, n: float, npar: int) -> dict[s
     cfi = 1.0 - num / den if den > 0 else 1.0
     tli = (chisq0 / df0 - chisq / df) / (chisq0 / df0 - 1.0) if df > 0 else float("nan")
     rmsea = float(np.sqrt(max(chisq / n / df - 1.0 / n, 0.0))) if df > 0 else float("nan")
-    lo, up = _rmsea_ci(chisq, df, n)
+    lo, up = rmsea_ci(chisq, df, n)
     rmsea_p = float(stats.ncx2.sf(chisq, df, n * df * 0.05**2)) if df > 0 else float("nan")
     sd = np.sqrt(d)
     resid = (S - Sigma) / np.outer(sd, sd)
@@ -103,3 +103,6 @@ def fit_indices(S: np.ndarray, Sigma: np.ndarray, n: float, npar: int) -> dict[s
         "n": float(n),
         "fmin": float(fmin / 2.0),
     }
+
+
+_rmsea_ci = rmsea_ci  # old private name

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..errors import ConfigError
 from .bootstrap import (
     BootstrapDesign,
     ReplicateDesign,
     bootstrap_intervals,
+    bootstrap_pls,
     bootstrap_seed,
     index_stats,
     jackknife_pls,
@@ -37,10 +37,9 @@ from .bootstrap import (
     replicate_weight_se,
     stat_names,
 )
+from .estimators import ESTIMATORS, fit_class  # noqa: F401  (ESTIMATORS: old home)
 from .quality import measurement_quality, quality_from_pls
 from .spec import ModelSpec
-
-ESTIMATORS = ("pls", "cbsem")
 
 MODEL_COLUMNS: dict[str, list[str]] = {
     "estimates": ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper"],
@@ -113,42 +112,7 @@ def fit_model(
     the options of ``model.pls`` (scheme, standardized, tol, maxiter, missing) or CB-SEM with
     those of ``model.cbsem`` (se, missing, start, gtol, max_iter, correlation_limit).
     ``weights``: survey weights, one per row of ``data`` (None = unweighted)."""
-    mcfg = dict(model_cfg or {})
-    estimator = mcfg.get("estimator", "pls")
-    if estimator == "pls":
-        from .pls import fit_pls
-
-        pcfg = dict(mcfg.get("pls") or {})
-        return fit_pls(
-            data,
-            spec,
-            weights=weights,
-            scheme=pcfg.get("scheme", "path"),
-            standardized=bool(pcfg.get("standardized", True)),
-            tol=float(pcfg.get("tol", 1e-6)),
-            maxiter=int(pcfg.get("maxiter", 100)),
-            missing=pcfg.get("missing", "pairwise"),
-            file=file,
-        )
-    if estimator == "cbsem":
-        from .cbsem import fit_cbsem
-
-        ccfg = dict(mcfg.get("cbsem") or {})
-        return fit_cbsem(
-            data,
-            spec,
-            weights=weights,
-            se=ccfg.get("se"),
-            start=ccfg.get("start", "semopy"),
-            gtol=float(ccfg.get("gtol", 1e-10)),
-            max_iter=int(ccfg.get("max_iter", 500)),
-            correlation_limit=float(ccfg.get("correlation_limit", 0.95)),
-            missing=ccfg.get("missing", "listwise"),
-            file=file,
-        )
-    raise ConfigError(
-        f"{estimator!r} not allowed; allowed: {', '.join(ESTIMATORS)}", key="model.estimator"
-    )
+    return fit_class(model_cfg).fit_from_config(data, spec, model_cfg, weights, file=file)
 
 
 # --------------------------------------------------------------------------- SE columns
@@ -361,12 +325,8 @@ def model_tables(
         replicate weight. Otherwise PLS-PM tables carry no SEs (they come from the bootstrap)
         and CB-SEM tables the model-based ones (standard or robust).
     """
-    from .pls import PLSResult
-
-    if isinstance(result, PLSResult):
-        t = _pls_tables(result, spec, data, weights, model_cfg, replicates)
-    else:
-        t = _cbsem_tables(result, spec, data, weights, model_cfg, replicates)
+    tables = {"pls": _pls_tables, "cbsem": _cbsem_tables}[result.estimator]
+    t = tables(result, spec, data, weights, model_cfg, replicates)
     used, q, adm, fit, scores = t["used"], t["quality"], t["admissibility"], t["fit"], t["scores"]
     fit.update(
         {
@@ -395,6 +355,46 @@ def model_tables(
         admissibility=adm,
         quality_warnings=list(q.warnings),
     )
+
+
+# --------------------------------------------------------------------------- bootstrap shard
+def _pls_shard(data, spec, weights, mcfg, index_cfg, instrument, design, seed, start, stop, file):
+    setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
+    return bootstrap_pls(setup, seed, start, stop, design)
+
+
+def _cbsem_shard(data, spec, weights, mcfg, index_cfg, instrument, design, seed, start, stop, file):
+    from .cbsem import cbsem_bootstrap
+
+    res = fit_model(data, spec, mcfg, weights=weights, file=file)
+    counts = design.multipliers(seed, start, stop, rows=res.used_rows)
+    boot = cbsem_bootstrap(
+        data, spec, counts, res, weights=weights, **cbsem_bootstrap_options(mcfg)
+    )
+    boot["replicate"] = np.arange(start, stop, dtype=np.int64)
+    return boot[["replicate"] + [c for c in boot.columns if c != "replicate"]]
+
+
+def bootstrap_shard(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    *,
+    weights: np.ndarray | None,
+    model_cfg: dict | None,
+    index_cfg: dict | None,
+    instrument: Any,
+    design: BootstrapDesign,
+    seed: int,
+    start: int,
+    stop: int,
+    file: str | None = None,
+) -> pd.DataFrame:
+    """Replicates ``start..stop-1`` of the bootstrap (rule ``bootstrap_shard``), one row per
+    replicate: PLS-PM by :func:`~csindex.sem.bootstrap.bootstrap_pls` (index statistics
+    included), CB-SEM by :func:`~csindex.sem.cbsem.cbsem_bootstrap` from the full-sample fit."""
+    shard = {"pls": _pls_shard, "cbsem": _cbsem_shard}[fit_class(model_cfg).estimator]
+    mcfg = dict(model_cfg or {})
+    return shard(data, spec, weights, mcfg, index_cfg, instrument, design, seed, start, stop, file)
 
 
 # --------------------------------------------------------------------------- bootstrap gather
@@ -460,16 +460,10 @@ def gather_bootstrap(
     boot = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     boot = boot.sort_values("replicate", kind="stable").reset_index(drop=True)
     groups = int(bcfg.get("jackknife_groups", 1000))
-    if mcfg.get("estimator", "pls") == "pls":
-        setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
-        names = stat_names(setup)
-        est = pd.Series(pls_stats(setup, setup.w[None, :])[0][0], index=names)
-        lab = None if design is None else design.jackknife_labels(groups, seed, setup.rows)
-        jk = jackknife_pls(setup, groups=groups, seed=int(seed), labels=lab)
-    else:
-        boot, est, jk = _cbsem_gather(
-            boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instrument, groups, design
-        )
+    gather = _GATHER[fit_class(mcfg).estimator]
+    boot, est, jk = gather(
+        boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instrument, groups, design
+    )
     ci = bootstrap_intervals(boot, est, jk, level=float(bcfg.get("level", 0.95)))
     ci["replicates_total"] = len(boot)
     ci["not_converged"] = int((~boot["converged"].astype(bool)).sum())
@@ -483,6 +477,14 @@ def cbsem_bootstrap_options(model_cfg: dict | None) -> dict[str, Any]:
     (the admissibility flags use the same ``correlation_limit`` as the full-sample fit)."""
     ccfg = dict((model_cfg or {}).get("cbsem") or {})
     return {"correlation_limit": float(ccfg.get("correlation_limit", 0.95))}
+
+
+def _pls_gather(boot, data, spec, weights, mcfg, bcfg, index_cfg, seed, instrument, groups, design):
+    """Full-sample statistics and the (grouped) jackknife of a PLS-PM bootstrap."""
+    setup = pls_setup(data, spec, weights, mcfg, index_cfg, instrument)
+    est = pd.Series(pls_stats(setup, setup.w[None, :])[0][0], index=stat_names(setup))
+    lab = None if design is None else design.jackknife_labels(groups, seed, setup.rows)
+    return boot, est, jackknife_pls(setup, groups=groups, seed=int(seed), labels=lab)
 
 
 def _cbsem_gather(
@@ -530,10 +532,15 @@ def _cbsem_gather(
     return boot, est, jkdf[names].to_numpy(float)
 
 
+_GATHER = {"pls": _pls_gather, "cbsem": _cbsem_gather}
+"""Full-sample estimates and jackknife of the bootstrap gather, per estimator."""
+
+
 __all__ = [
     "MODEL_COLUMNS",
     "BootstrapTables",
     "ModelTables",
+    "bootstrap_shard",
     "cbsem_bootstrap_options",
     "cbsem_outer_weights",
     "cbsem_replicate_statistics",

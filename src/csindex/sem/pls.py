@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
+from ..threads import limit_blas
 from .spec import ModelSpec
 
 SCHEMES = ("path", "centroid", "factorial")
@@ -41,7 +42,7 @@ SCHEMES = ("path", "centroid", "factorial")
 
 # --------------------------------------------------------------------------- model arrays
 @dataclass(frozen=True)
-class _Arrays:
+class ModelArrays:
     """Index arrays of a spec: item order, block membership, adjacency."""
 
     constructs: list[str]
@@ -52,7 +53,7 @@ class _Arrays:
     modes: list[str]
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec) -> _Arrays:
+    def from_spec(cls, spec: ModelSpec) -> ModelArrays:
         lvs = spec.constructs
         items = spec.items
         pos = {c: k for k, c in enumerate(lvs)}
@@ -63,6 +64,9 @@ class _Arrays:
         for a, b in spec.paths:
             path[pos[a], pos[b]] = 1.0
         return cls(lvs, items, block, odm, path, [spec.mode(c) for c in lvs])
+
+
+_Arrays = ModelArrays  # the old private name, used inside this module
 
 
 def _inner_weights(R: np.ndarray, arr: _Arrays, scheme: str) -> np.ndarray:
@@ -339,10 +343,65 @@ class PLSResult:
             lines.append("! " + msg)
         return "\n".join(lines)
 
+    # the names shared with CBSEMResult (see csindex.results.ModelResults)
+    @property
+    def used_rows(self) -> np.ndarray:
+        """Positions of the data rows the fit used (``rows_used`` is the boolean mask)."""
+        return np.flatnonzero(self.rows_used)
+
+    @property
+    def rsquared(self) -> pd.Series:
+        """R² of the endogenous constructs."""
+        return self.r2.dropna()
+
+    @property
+    def admissible(self) -> bool:
+        return bool(self.admissibility.get("admissible", True))
+
+    def admissibility_dict(self) -> dict[str, Any]:
+        return dict(self.admissibility)
+
+    def __repr__(self) -> str:
+        return (
+            f"<PLSResult: {self.spec.name}, n={self.n}, "
+            f"{'converged' if self.converged else 'NOT converged'}>"
+        )
+
+    # what the stages ask of the estimator (csindex.sem.estimators.fit_class)
+    estimator = "pls"
+    refits_in_replicates = True
+    """Replicate SEs of the index refit the model (new outer weights in every replicate)."""
+    weights_from_moments = True
+    """The outer weights are a function of the item covariance matrix alone."""
+
+    @classmethod
+    def missing_rule(cls, model_cfg: dict | None) -> str:
+        """The rows the fit uses: ``model.pls.missing`` (default pairwise)."""
+        return dict((model_cfg or {}).get("pls") or {}).get("missing", "pairwise")
+
+    @classmethod
+    def fit_from_config(
+        cls, data: pd.DataFrame, spec: ModelSpec, model_cfg: dict | None, weights=None, file=None
+    ) -> PLSResult:
+        """:func:`fit_pls` with the options of config ``model.pls``."""
+        pcfg = dict((model_cfg or {}).get("pls") or {})
+        return fit_pls(
+            data,
+            spec,
+            weights=weights,
+            scheme=pcfg.get("scheme", "path"),
+            standardized=bool(pcfg.get("standardized", True)),
+            tol=float(pcfg.get("tol", 1e-6)),
+            maxiter=int(pcfg.get("maxiter", 100)),
+            missing=pcfg.get("missing", "pairwise"),
+            file=file,
+        )
+
 
 _EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper"]
 
 
+@limit_blas
 def fit_pls(
     data: pd.DataFrame,
     spec: ModelSpec,
