@@ -19,7 +19,7 @@ from csindex.estimation import (
     survey_proportions,
     survey_replicate,
 )
-from csindex.index import index_keys, index_tables
+from csindex.index import IndexOptions, index_keys, index_tables
 from csindex.report.tables import Replicates, answer_distribution
 from csindex.sem.bootstrap import pls_setup, pls_stats, stat_names
 from csindex.sem.outputs import fit_model, model_tables
@@ -114,7 +114,7 @@ def test_model_and_index_replicate_ses_equal_the_engine(data, spec, wfile) -> No
         mt.effects,
         weights=w,
         model_cfg=MCFG,
-        index_cfg=ICFG,
+        options=IndexOptions.from_config(ICFG),
         replicates=reps,
     )
     design = design_from_weights_file(wdf, diag, data=data)

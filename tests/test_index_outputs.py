@@ -12,6 +12,7 @@ from ecsi_models import SMALL_PATHS as PATHS
 from scipy.stats import norm
 
 from csindex.errors import ConfigError
+from csindex.estimation import replicate_design
 from csindex.index import (
     CSI_COLUMNS,
     IPA_COLUMNS,
@@ -26,7 +27,6 @@ from csindex.sem.bootstrap import (
     bootstrap_pls,
     pls_setup,
     pls_stats,
-    replicate_design,
     replicate_weight_se,
     stat_names,
 )

@@ -12,15 +12,14 @@ from ecsi_models import SMALL_PATHS as PATHS
 from scipy.stats import norm
 
 from csindex.errors import ConfigError
+from csindex.estimation import ReplicateDesign, replicate_design
 from csindex.sem import cbsem as cb
 from csindex.sem.bootstrap import (
-    ReplicateDesign,
     bootstrap_intervals,
     bootstrap_pls,
     jackknife_pls,
     pls_setup,
     pls_stats,
-    replicate_design,
     stat_names,
 )
 from csindex.sem.outputs import (

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..estimation import ReplicateDesign
 from .bootstrap import (
     BootstrapDesign,
-    ReplicateDesign,
     bootstrap_intervals,
     bootstrap_pls,
     bootstrap_seed,
