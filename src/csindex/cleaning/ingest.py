@@ -391,6 +391,51 @@ def read_responses(
     return out
 
 
+def _identifiers_out_of_items(
+    data: pd.DataFrame, items: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A phone or ID number typed into a numeric item cell is not kept as a number: the cell
+    becomes missing and is reported (as ``<redacted: kind>``) with the text cells, so the
+    cleaning log shows the kind, never the value."""
+    from .privacy import numbers_that_identify
+
+    cols = [c for c in items if c in data.columns]
+    if not cols:
+        return data, pd.DataFrame(columns=["row", "column", "value"])
+    x = data[cols].to_numpy(dtype=float, copy=True)
+    kind = numbers_that_identify(x)
+    r, c = np.nonzero(kind != "")
+    if not len(r):
+        return data, pd.DataFrame(columns=["row", "column", "value"])
+    data = data.copy()
+    x[r, c] = np.nan
+    data[cols] = x
+    rows = data["source_row"].to_numpy()[r] if "source_row" in data.columns else r + 1
+    typed = pd.DataFrame(
+        {
+            "row": rows,
+            "column": np.asarray(cols, dtype=object)[c],
+            "value": "<redacted: " + pd.Series(kind[r, c], dtype=object) + ">",
+        }
+    )
+    return data, typed
+
+
+def _screen_labels(labels: dict[str, dict[str, str]], kept: set[str]) -> dict[str, dict[str, str]]:
+    """SPSS value labels as ingest.json may show them: only for kept columns, and a label that
+    holds an identifier becomes ``<redacted: kind>``."""
+    from .privacy import redact_values
+
+    out: dict[str, dict[str, str]] = {}
+    for col, m in labels.items():  # loop over labelled columns; the screen is vectorised
+        if col not in kept or not m:
+            continue
+        keys = list(m)
+        vals = redact_values(pd.Series([m[k] for k in keys], dtype=object))
+        out[col] = dict(zip(keys, vals.tolist(), strict=True))
+    return out
+
+
 RESPONSES_DEFAULTS: dict[str, Any] = {
     "path": None,
     "format": "auto",
@@ -428,7 +473,7 @@ def ingest_file(
     """Read ``path``, validate it against the instrument (structural problems raise
     :class:`InputErrors`), type it and remove identifiers and free text."""
     from .codebook import validate_codebook
-    from .privacy import apply_privacy, redact
+    from .privacy import apply_privacy, redact_values
 
     rcfg = {**RESPONSES_DEFAULTS, **(responses or {})}
     ccfg = cleaning or {}
@@ -469,11 +514,15 @@ def ingest_file(
         "ssu",
         "interview_start",
     }
-    priv = apply_privacy(cb.data, privacy, protected=protected, seed=seed)
-    nn = cb.non_numeric.copy()
-    nn["value"] = nn["value"].astype(str).map(redact)
+    data, typed = _identifiers_out_of_items(cb.data, instrument.item_ids)
+    priv = apply_privacy(data, privacy, protected=protected, seed=seed)
+    nn = pd.concat([cb.non_numeric, typed], ignore_index=True) if len(typed) else cb.non_numeric
+    nn = nn.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+    nn["value"] = redact_values(nn["value"].astype(object)).to_numpy(dtype=object)
+    info = raw.info()
+    info["value_labels"] = _screen_labels(info["value_labels"], set(priv.data.columns))
     report = {
-        **raw.info(),
+        **info,
         "columns_kept": [str(c) for c in priv.data.columns],
         "codebook": cb.report(),
         "privacy": priv.report(),
