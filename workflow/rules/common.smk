@@ -13,7 +13,7 @@ min_version("8.20")
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from csindex.config import check_config, config_errors  # noqa: E402
-from csindex.versioning import version_status  # noqa: E402
+from csindex.versioning import overwrite_refusal, version_status  # noqa: E402
 
 SCHEMA = "../schemas/config.schema.yaml"
 
@@ -42,9 +42,11 @@ if not Path(INSTRUMENT).is_file():
         "(give the path of the questionnaire YAML, e.g. config/instrument.yaml)"
     )
 
-VERSION_STATUS = version_status(OUT, config)
-if VERSION_STATUS.finished and VERSION_STATUS.changes:
+VERSION_STATUS = version_status(OUT, config)  # also checks the outputs' sha256
+if VERSION_STATUS.blocked:
     raise WorkflowError(VERSION_STATUS.message(STUDY, VERSION))
+if overwrite_refusal(VERSION_STATUS, sys.argv, STUDY, VERSION):  # --delete-all-output, -F, ...
+    raise WorkflowError(overwrite_refusal(VERSION_STATUS, sys.argv, STUDY, VERSION))
 FINISHED = VERSION_STATUS.finished
 
 
