@@ -168,3 +168,36 @@ def test_a_damaged_finished_version_stops_the_run_naming_the_file(demo_run):
         os.chmod(csi, 0o444)
     run = snakemake(work, "--configfile", "config/examples/ci.yaml")
     assert run.returncode == 0 and "nothing to do" in run.stderr
+
+
+def test_a_stale_lock_after_a_crash_is_explained_with_the_exact_command(demo_run):
+    import os
+    import signal
+    import time
+
+    work, _ = demo_run
+    args = ["--configfile", "config/examples/ci.yaml", "--config", "version=crashed"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "1", *args],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    locks = work / ".snakemake/locks"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (locks.is_dir() and any(locks.iterdir())):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # a crash: no clean-up, the lock stays
+    proc.wait()
+    assert any(locks.iterdir())
+    run = snakemake(work, *args)
+    text = run.stdout + run.stderr
+    assert run.returncode != 0
+    command = "snakemake --unlock --configfile config/examples/ci.yaml --config version=crashed"
+    assert command in text
+    unlock = snakemake(work, *command.split()[1:])
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    assert not (locks.is_dir() and any(locks.iterdir()))
+    plan = snakemake(work, "-n", *args)
+    assert plan.returncode == 0 and "Snakemake's lock" not in plan.stderr

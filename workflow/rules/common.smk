@@ -17,6 +17,11 @@ from csindex.versioning import overwrite_refusal, version_status  # noqa: E402
 
 SCHEMA = "../schemas/config.schema.yaml"
 
+from csindex.workflow import stale_lock_hint  # noqa: E402
+
+if stale_lock_hint(os.getcwd(), sys.argv):  # a killed run leaves a lock: say how to remove it
+    print(stale_lock_hint(os.getcwd(), sys.argv), file=sys.stderr)
+
 _problems = config_errors(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 if _problems:
     raise WorkflowError(
