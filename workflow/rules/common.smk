@@ -47,6 +47,15 @@ if not Path(INSTRUMENT).is_file():
         "(give the path of the questionnaire YAML, e.g. config/instrument.yaml)"
     )
 
+from csindex.preflight import preflight  # noqa: E402
+
+# model syntax, allocation, margins, expert files, duplicate YAML keys: before any rule runs
+_preflight = preflight(config, workflow.configfiles)
+if _preflight:
+    raise WorkflowError(
+        f"{len(_preflight)} problem(s) found before any rule runs:\n  - " + "\n  - ".join(_preflight)
+    )
+
 VERSION_STATUS = version_status(OUT, config)  # also checks the outputs' sha256
 if VERSION_STATUS.blocked:
     raise WorkflowError(VERSION_STATUS.message(STUDY, VERSION))

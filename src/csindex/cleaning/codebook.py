@@ -61,6 +61,28 @@ def missing_code_mask(item: Item, x: np.ndarray, kind: str | None = None) -> np.
     return np.isin(x, np.asarray(codes, dtype=float)) if codes else np.zeros(x.shape, bool)
 
 
+def missing_code_problems(instrument: Instrument) -> list[str]:
+    """Missing-value codes that are also valid answers (3 on a 1..5 scale): such a code would
+    turn real answers into missing ones. One line per item and code kind."""
+    out = []
+    for it in instrument.items:
+        for kind, codes in (it.missing_codes or {}).items():
+            x = np.asarray(codes, dtype=float)
+            bad = x[valid_mask(it, x)] if len(x) else x
+            if len(bad):
+                if it.kind == "quantity":
+                    q = it.quantity or {}
+                    allowed = f"{q.get('min')}..{q.get('max')}"
+                else:
+                    allowed = f"{it.scale.min:g}..{it.scale.max:g}"
+                out.append(
+                    f"instrument {instrument.source or ''} item {it.id}: missing_codes.{kind} "
+                    f"{', '.join(f'{v:g}' for v in bad)} lies inside the valid scale {allowed}; "
+                    "a missing code must be outside the answers (e.g. 8, 9, 98, 99)"
+                )
+    return out
+
+
 def _item_type_errors(df: pd.DataFrame, columns: list[str], file: str) -> list[InputError]:
     """Item and numeric columns holding timestamps, durations or lists (a typed Parquet or .sav
     column): name the type found instead of calling every cell missing."""
@@ -170,6 +192,9 @@ def validate_codebook(
     structural problems."""
     errors: list[InputError] = []
     problems: list[dict[str, Any]] = []
+    bad_codes = missing_code_problems(instrument)
+    if bad_codes:
+        raise ConfigError("; ".join(bad_codes), key="instrument")
     cols = [str(c) for c in df.columns]
     items = instrument.items
     item_ids = [i.id for i in items]
