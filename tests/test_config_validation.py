@@ -186,7 +186,9 @@ def test_missing_code_inside_the_scale_is_refused(tmp_path, repo_root):
     cfg = _demo_config(repo_root)
     cfg["instrument"] = str(p)
     probs = preflight(cfg)
-    assert probs and all("missing_codes.dont_know 3 lies inside the valid scale 1..5" in x for x in probs)
+    assert probs and all(
+        "missing_codes.dont_know 3 lies inside the valid scale 1..5" in x for x in probs
+    )
     assert "item CE1" in probs[0]
 
 
@@ -231,7 +233,10 @@ def test_calibration_margins_are_checked_before_any_rule(repo_root):
     cal = cfg["weighting"]["calibration"]
     cal.update(margins_from="config", margins={})
     assert "no margins are given" in "\n".join(_problems(cfg))
-    cal["margins"] = {"region": {"R01": 600, "R02": 400}, "segment": {"personal": 700, "family": 200}}
+    cal["margins"] = {
+        "region": {"R01": 600, "R02": 400},
+        "segment": {"personal": 700, "family": 200},
+    }
     assert "different population totals" in "\n".join(_problems(cfg))
     cal["margins"] = {"segment": {"personal": 0.7, "family": 0.2, "pets": 0.1}}
     text = "\n".join(_problems(cfg))

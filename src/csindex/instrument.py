@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from .errors import ConfigError
 
 CONSTRUCTS = ("CE", "PQ", "PV", "CS", "CC", "CL")

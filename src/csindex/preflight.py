@@ -108,7 +108,9 @@ def allocation_problems(config: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     if alloc.get("method") == "fixed":
         if not design.get("strata"):
-            out.append(f"config key {key}: allocation fixed needs design.strata (the strata column)")
+            out.append(
+                f"config key {key}: allocation fixed needs design.strata (the strata column)"
+            )
         if not fixed:
             out.append(
                 f"config key {key}: allocation method is fixed but no size per stratum is given "
