@@ -49,11 +49,11 @@ if not Path(INSTRUMENT).is_file():
 
 from csindex.preflight import preflight  # noqa: E402
 
-# model syntax, allocation, margins, expert files, duplicate YAML keys: before any rule runs
+# Checked before any job starts: model syntax, allocation, margins, expert files, YAML keys
 _preflight = preflight(config, workflow.configfiles)
 if _preflight:
     raise WorkflowError(
-        f"{len(_preflight)} problem(s) found before any rule runs:\n  - " + "\n  - ".join(_preflight)
+        f"{len(_preflight)} problem(s) found before any job started:\n  - " + "\n  - ".join(_preflight)
     )
 
 VERSION_STATUS = version_status(OUT, config)  # also checks the outputs' sha256
