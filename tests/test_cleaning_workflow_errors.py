@@ -78,12 +78,9 @@ CASES = {
     "truncated_sheet.xlsx": ("damaged or truncated", {}),
     "id_is_an_item.csv": ("config key responses.id_column", {"id_column": "CE1"}),
     "nul_in_id.csv": ("row 5, column 'respondent_id'", {}),
-    "same_id_everywhere.csv": ("every row has the same respondent id", {}),
-    "gzipped.csv": ("gzip-compressed", {}),
     "encrypted.xlsx": ("password-protected", {}),
     "a_folder.csv": ("is a folder", {}),
-    "missing_item.csv": ("item column 'CL3' of the instrument is missing", {}),
-}
+}  # the other corpus cases are checked through the library in test_cleaning_corpus.py
 
 
 @pytest.mark.parametrize("name", list(CASES))
