@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from csindex.cleaning import clean_responses, ingest_file
-from csindex.errors import InputError, InputErrors
+from csindex.errors import ConfigError, InputError, InputErrors
 from csindex.instrument import load_instrument
 from csindex.io import sha256_file
 
@@ -52,7 +52,7 @@ def _problems(exc: Exception) -> list[InputError]:
 def test_corpus_case(corpus, key):
     case = corpus[key]
     path = Path(case.file)
-    before = sha256_file(path) if path.exists() else None
+    before = sha256_file(path) if path.is_file() else None
     if case.kind in ("ok", "non_numeric", "duplicate_id"):
         ing = ingest_file(path, INSTRUMENT, case.config)
         assert len(ing.data) >= 12
@@ -64,6 +64,12 @@ def test_corpus_case(corpus, key):
                 if p["kind"] == case.kind and p["column"] == case.column
             ]
             assert probs and case.row in probs[0]["rows"]
+    elif case.kind == "config":
+        with pytest.raises(ConfigError) as ei:
+            ingest_file(path, INSTRUMENT, case.config)
+        assert ei.value.key == case.column
+        assert case.contains in str(ei.value)
+        assert "Traceback" not in str(ei.value)
     else:
         with pytest.raises((InputError, InputErrors)) as ei:
             ingest_file(path, INSTRUMENT, case.config)
@@ -77,7 +83,7 @@ def test_corpus_case(corpus, key):
             assert p.column == case.column
         assert case.contains in str(ei.value)
         assert "Traceback" not in str(ei.value)
-    if before is not None:
+    if before is not None and path.is_file():
         assert sha256_file(path) == before
 
 
@@ -157,3 +163,18 @@ def test_blank_tokens_are_missing_not_text():
         )
         np.testing.assert_array_equal(values, [4, np.nan, np.nan, np.nan, np.nan, np.nan, 2])
         assert bad.tolist() == [False, False, False, False, False, True, False]
+
+
+def test_corpus_grew_by_the_issue_12_cases():
+    kinds = {c.kind for c in CORPUS_DIR_CASES}
+    assert {"is_directory", "compressed", "encrypted", "control_char_id", "constant_id",
+            "column_type", "config"} <= kinds  # fmt: skip
+    assert len({c.name for c in CORPUS_DIR_CASES if c.kind != "ok"}) >= 35
+
+
+def test_hidden_first_sheet_reads_the_first_visible_sheet_and_says_so(corpus):
+    case = next(c for c in corpus.values() if c.name == "hidden_first_sheet.xlsx")
+    ing = ingest_file(case.file, INSTRUMENT)
+    assert ing.report["sheet"] == "Data"
+    assert any("'Old' is hidden" in n for n in ing.report["notes"])
+    assert len(ing.data) == 12

@@ -12,6 +12,10 @@ from csindex.versioning import (
     check_version,
     config_hash,
     input_files,
+    overwrite_refusal,
+    overwrite_route,
+    protect_version,
+    seal_path,
     version_status,
 )
 
@@ -102,3 +106,89 @@ def test_input_files_are_the_config_strings_that_name_files(study):
         "instrument": "config/instrument.yaml",
         "responses.path": "data.csv",
     }
+
+
+def finish_sealed(cfg, out):
+    m = build_manifest(cfg, out, [out / "clean/responses.parquet"])
+    write_json(m, out / "manifest.json")
+    protect_version(out, m)
+    return m
+
+
+def test_a_changed_output_of_a_finished_version_stops_the_run_naming_the_file(study):
+    cfg, out = study
+    finish_sealed(cfg, out)
+    f = out / "clean/responses.parquet"
+    f.chmod(0o644)
+    f.write_bytes(b"xy")
+    with pytest.raises(VersionError) as e:
+        check_version(out, cfg)
+    msg = str(e.value)
+    assert f"output file {f} changed after the version finished" in msg
+    assert "Restore these files from a backup" in msg and "version=v2" in msg
+
+
+def test_a_missing_output_of_a_finished_version_stops_the_run(study):
+    cfg, out = study
+    finish_sealed(cfg, out)
+    (out / "clean").chmod(0o755)
+    (out / "clean/responses.parquet").unlink()
+    status = version_status(out, cfg)
+    assert status.blocked
+    assert status.damaged == [f"output file {out / 'clean/responses.parquet'} is missing"]
+
+
+def test_a_deleted_manifest_is_noticed_through_its_sealed_copy(study):
+    cfg, out = study
+    finish_sealed(cfg, out)
+    assert seal_path(out) == out.parent / ".finished/v1.json"
+    out.chmod(0o755)
+    (out / "manifest.json").unlink()
+    status = version_status(out, cfg)
+    assert status.finished and status.blocked
+    assert "manifest" in status.damaged[0] and "is missing" in status.damaged[0]
+
+
+def test_an_intact_sealed_version_is_finished_and_read_only(study):
+    cfg, out = study
+    finish_sealed(cfg, out)
+    status = version_status(out, cfg)
+    assert status.finished and not status.blocked
+    assert (out / "clean/responses.parquet").stat().st_mode & 0o222 == 0
+    assert out.stat().st_mode & 0o222 == 0
+
+
+@pytest.mark.parametrize(
+    "argv,route",
+    [
+        (["snakemake", "--delete-all-output"], "--delete-all-output"),
+        (["snakemake", "--delete-all"], "--delete-all-output"),
+        (["snakemake", "--delete-temp-output"], "--delete-temp-output"),
+        (["snakemake", "--touch"], "--touch"),
+        (["snakemake", "-t"], "--touch"),
+        (["snakemake", "--forceall"], "--forceall"),
+        (["snakemake", "-pF"], "--forceall"),
+        (["snakemake", "-R", "fit_model"], "--forcerun"),
+        (["snakemake", "--forcerun=index"], "--forcerun"),
+        (["snakemake", "--force", "results/s/v1/index/csi.csv"], "--force"),
+        (["snakemake", "-f", "x"], "--force"),
+        (["snakemake", "--cores", "2"], None),
+        (["snakemake", "-n", "--forceall"], None),
+        (["snakemake", "--report", "r.zip"], None),
+        (["snakemake", "--force-use-threads"], None),
+        (["python", "-m", "snakemake", "--force", "--target-files-omit-workdir-adjustment"], None),
+    ],
+)
+def test_overwrite_routes_are_recognised(argv, route):
+    assert overwrite_route(argv) == route
+
+
+def test_overwrite_route_on_a_finished_version_is_refused(study):
+    cfg, out = study
+    finish_sealed(cfg, out)
+    status = version_status(out, cfg)
+    msg = overwrite_refusal(status, ["snakemake", "--delete-all-output"], "s", "v1")
+    assert "--delete-all-output" in msg and "never overwritten" in msg
+    assert overwrite_refusal(status, ["snakemake"], "s", "v1") is None
+    unfinished = version_status(out.parent / "v9", cfg)
+    assert overwrite_refusal(unfinished, ["snakemake", "-F"], "s", "v9") is None

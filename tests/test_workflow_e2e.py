@@ -112,3 +112,92 @@ def test_every_example_config_runs_to_its_manifest(repo_root, tmp_path, example)
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert list(tmp_path.glob("*/*/manifest.json"))
+
+
+# ------------------------------------------------ a finished version against Snakemake's routes
+ROUTES = {
+    "delete-all-output": ["--delete-all-output"],
+    "delete-temp-output": ["--delete-temp-output"],
+    "touch": ["--touch"],
+    "forceall": ["--forceall"],
+    "forcerun": ["-R", "fit_model"],
+    "force-target": ["--force", "{out}/index/csi.csv"],
+    "forceall-no-hooks": ["--forceall", "--no-hooks"],
+}
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_snakemake_routes_that_would_overwrite_a_finished_version_are_refused(demo_run, route):
+    work, out = demo_run
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    stamps = snapshot(out)
+    rel = str(out.relative_to(work))
+    args = [a.format(out=rel) for a in ROUTES[route]]
+    target = [] if "--force" in args else [f"{rel}/manifest.json"]
+    run = snakemake(work, "--configfile", "config/examples/ci.yaml", *args, *target)
+    text = run.stdout + run.stderr
+    assert run.returncode != 0, text[-3000:]
+    assert "never overwritten" in text
+    assert "Traceback" not in text
+    assert snapshot(out) == stamps
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_damaged_finished_version_stops_the_run_naming_the_file(demo_run):
+    import os
+
+    work, out = demo_run
+    csi = out / "index/csi.csv"
+    original = csi.read_bytes()
+    os.chmod(csi, 0o644)
+    try:
+        csi.write_bytes(original + b"extra,row\n")
+        run = snakemake(work, "--configfile", "config/examples/ci.yaml")
+        text = run.stdout + run.stderr
+        assert run.returncode != 0
+        assert f"output file {csi.relative_to(work)} changed" in text
+        assert "Restore these files from a backup" in text
+        assert csi.read_bytes() == original + b"extra,row\n"  # the run wrote nothing
+        csi.unlink()
+        run = snakemake(work, "--configfile", "config/examples/ci.yaml")
+        assert run.returncode != 0
+        assert f"output file {csi.relative_to(work)} is missing" in run.stdout + run.stderr
+        assert not csi.exists()
+    finally:
+        csi.write_bytes(original)
+        os.chmod(csi, 0o444)
+    run = snakemake(work, "--configfile", "config/examples/ci.yaml")
+    assert run.returncode == 0 and "nothing to do" in run.stderr
+
+
+def test_a_stale_lock_after_a_crash_is_explained_with_the_exact_command(demo_run):
+    import os
+    import signal
+    import time
+
+    work, _ = demo_run
+    args = ["--configfile", "config/examples/ci.yaml", "--config", "version=crashed"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "1", *args],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    locks = work / ".snakemake/locks"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (locks.is_dir() and any(locks.iterdir())):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # a crash: no clean-up, the lock stays
+    proc.wait()
+    assert any(locks.iterdir())
+    run = snakemake(work, *args)
+    text = run.stdout + run.stderr
+    assert run.returncode != 0
+    command = "snakemake --unlock --configfile config/examples/ci.yaml --config version=crashed"
+    assert command in text
+    unlock = snakemake(work, *command.split()[1:])
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    assert not (locks.is_dir() and any(locks.iterdir()))
+    plan = snakemake(work, "-n", *args)
+    assert plan.returncode == 0 and "Snakemake's lock" not in plan.stderr

@@ -20,9 +20,55 @@ from .errors import ConfigError
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
 
 
+class StrictLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a key given twice in one mapping (plain YAML keeps the last
+    one silently). Keys brought in by a merge (``<<: *base``) may be overridden."""
+
+
+def _strict_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        try:
+            key = loader.construct_object(key_node, deep=True)
+            hash(key)
+        except (TypeError, yaml.YAMLError):
+            continue
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"key {key!r} is given twice (lines {seen[key]} and {line}); YAML would keep only "
+                "the last one: remove one of them",
+                key_node.start_mark,
+            )
+        seen[key] = line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _strict_mapping)
+
+
+def load_yaml_strict(path: str | Path, *, key: str | None = None) -> Any:
+    """Read a YAML file, refusing duplicate keys: :class:`ConfigError` naming the file, the key
+    and its lines (``key``: the config key that named the file)."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.load(f, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.constructor.ConstructorError as e:
+        where = f" (line {e.problem_mark.line + 1})" if e.problem_mark else ""
+        raise ConfigError(f"{path}{where}: {e.problem}", key=key) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(
+            f"{path} is not valid YAML: {' '.join(str(e).split())}", key=key
+        ) from None
+
+
 def _load_yaml(path: Path) -> Any:
-    with open(path, encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    return load_yaml_strict(path)
 
 
 def _validator(schema_path: Path, fill_defaults: bool):
@@ -136,6 +182,11 @@ def _describe(error) -> str:
         return (
             f"config key {key}: value {_fmt(inst)} does not match the pattern {error.validator_value}"
             + (f" ({desc})" if desc else "")
+        )
+    if v == "maxLength":
+        return (
+            f"config key {key}: value {_fmt(inst)} is {len(inst)} characters long; allowed: at "
+            f"most {error.validator_value} characters" + (f" ({desc})" if desc else "")
         )
     if v in ("minItems", "maxItems", "uniqueItems", "minLength", "maxLength"):
         return f"config key {key}: value {_fmt(inst)} breaks {v} = {error.validator_value}"

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ConfigError
 
 CONSTRUCTS = ("CE", "PQ", "PV", "CS", "CC", "CL")
@@ -240,13 +238,10 @@ def instrument_from_dict(doc: dict, source: str | None = None) -> Instrument:
 
 def load_instrument(path: str | Path) -> Instrument:
     """Read an instrument YAML file (see config/instrument.yaml for the format)."""
+    from .config import load_yaml_strict
+
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"instrument file {path} does not exist", key="instrument") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(
-            f"instrument file {path} is not valid YAML: {e}", key="instrument"
-        ) from None
+    if not path.is_file():
+        raise ConfigError(f"instrument file {path} does not exist", key="instrument")
+    doc = load_yaml_strict(path, key="instrument")  # a key given twice is refused
     return instrument_from_dict(doc, source=str(path))

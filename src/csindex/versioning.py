@@ -135,27 +135,162 @@ def package_versions() -> dict[str, str]:
 
 @dataclass
 class VersionStatus:
-    """What a run may do with ``out_dir``: ``state`` is "new", "unfinished" or "finished"."""
+    """What a run may do with ``out_dir``: ``state`` is "new", "unfinished" or "finished".
+    ``changes``: how the run differs from the finished version; ``damaged``: its output files
+    that are missing or no longer match the sha256 recorded in the manifest."""
 
     out_dir: Path
     state: str
     changes: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
 
     @property
     def finished(self) -> bool:
         return self.state == "finished"
 
+    @property
+    def blocked(self) -> bool:
+        """A finished version that this run must not touch (changed inputs or damaged files)."""
+        return self.finished and bool(self.changes or self.damaged)
+
     def message(self, study: str, version: str) -> str:
-        lines = [
-            f"Version {version!r} of study {study!r} is finished ({self.out_dir / 'manifest.json'}) "
-            "and a finished version is never overwritten, but the run differs from it:"
-        ]
-        lines += [f"  - {c}" for c in self.changes]
+        lines: list[str] = []
+        where = self.out_dir / "manifest.json"
+        if self.damaged:
+            lines.append(
+                f"Version {version!r} of study {study!r} is finished ({where}) but its files no "
+                "longer match the sha256 recorded in its manifest:"
+            )
+            lines += [f"  - {d}" for d in self.damaged]
+            lines.append(
+                "Restore these files from a backup (the manifest lists the sha256 each must have), "
+                "or run the study under a new version; a finished version is never rewritten."
+            )
+        if self.changes:
+            lines.append(
+                f"Version {version!r} of study {study!r} is finished ({where}) and a finished "
+                "version is never overwritten, but the run differs from it:"
+            )
+            lines += [f"  - {c}" for c in self.changes]
         lines.append(
             "Choose a new version: set `version:` in the config file or run with "
             f"--config version=<new>, e.g. --config version={_next_version(version)}"
         )
         return "\n".join(lines)
+
+
+SEAL_DIR = ".finished"
+
+
+def seal_path(out_dir: str | Path) -> Path:
+    """Where a copy of a finished version's manifest is kept, next to the version folders
+    (results/<study>/.finished/<version>.json), so that deleting the whole version folder or its
+    manifest is noticed too."""
+    out_dir = Path(out_dir)
+    return out_dir.parent / SEAL_DIR / f"{out_dir.name}.json"
+
+
+def verify_outputs(out_dir: str | Path, manifest: dict) -> list[str]:
+    """Output files of a finished version that are missing or whose sha256 differs from the
+    manifest, one line each."""
+    out_dir = Path(out_dir)
+    problems: list[str] = []
+    for rel, digest in sorted((manifest.get("outputs") or {}).items()):
+        path = Path(rel) if Path(rel).is_absolute() else out_dir / rel
+        if not path.is_file():
+            problems.append(f"output file {path} is missing")
+            continue
+        now = sha256_file(path)
+        if now != digest:
+            problems.append(
+                f"output file {path} changed after the version finished "
+                f"(sha256 {digest[:12]}… in the manifest, {now[:12]}… now)"
+            )
+    return problems
+
+
+def protect_version(out_dir: str | Path, manifest: dict) -> None:
+    """After the manifest is written: keep a sealed copy of it (see :func:`seal_path`) and make
+    the version's files and folders read-only (for users other than root, this also stops
+    editors and ``rm`` without ``-f``; the workflow refuses Snakemake's own delete, touch and
+    force routes itself, see :func:`overwrite_route`)."""
+    import os
+    import stat
+
+    out_dir = Path(out_dir)
+    seal = seal_path(out_dir)
+    seal.parent.mkdir(parents=True, exist_ok=True)
+    seal.write_text(json.dumps(manifest, sort_keys=True, indent=2, default=str), encoding="utf-8")
+    ro_file = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+    ro_dir = ro_file | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+    for path in [*sorted(out_dir.rglob("*"), reverse=True), out_dir]:
+        try:
+            if path.is_symlink():
+                continue
+            os.chmod(path, ro_dir if path.is_dir() else ro_file)
+        except OSError:  # pragma: no cover - another user's file
+            continue
+
+
+# Snakemake options that delete, touch or rewrite existing outputs, with their short forms
+_ROUTES_LONG = (
+    "--delete-all-output",
+    "--delete-temp-output",
+    "--touch",
+    "--forceall",
+    "--forcerun",
+    "--force",
+    "--cleanup-shadow",
+)
+_ROUTES_SHORT = {"t": "--touch", "F": "--forceall", "R": "--forcerun", "f": "--force"}
+_DRY = ("-n", "--dry-run", "--dryrun", "--summary", "-S", "--detailed-summary", "-D")
+
+
+def overwrite_route(argv: list[str]) -> str | None:
+    """The Snakemake option in ``argv`` that would delete, touch or rewrite outputs (long names
+    also abbreviated, as argparse allows; short flags also bundled, as -pF), or None. A dry run
+    is harmless."""
+    args = [a for a in argv[1:] if isinstance(a, str)]
+    if "--target-files-omit-workdir-adjustment" in args:
+        return None  # a job Snakemake spawned itself (it always passes --force)
+
+    def short(a: str) -> str:
+        return a[1:] if a.startswith("-") and not a.startswith("--") and a[1:].isalpha() else ""
+
+    if any(a in _DRY or "n" in short(a) for a in args):
+        return None
+    for a in args:
+        if a.startswith("--"):
+            name = a.split("=", 1)[0]
+            if name in _ROUTES_LONG:
+                return name
+            hits = [r for r in _ROUTES_LONG if len(name) >= 5 and r.startswith(name)]
+            if hits:
+                return hits[0]
+        for ch in short(a):
+            if ch in _ROUTES_SHORT:
+                return _ROUTES_SHORT[ch]
+    return None
+
+
+def overwrite_refusal(
+    status: VersionStatus, argv: list[str], study: str, version: str
+) -> str | None:
+    """The message that stops a run of a finished version with an option that would delete,
+    touch or rewrite its files (None when the run may go on)."""
+    if not status.finished:
+        return None
+    route = overwrite_route(argv)
+    if route is None:
+        return None
+    return (
+        f"Version {version!r} of study {study!r} is finished ({status.out_dir / 'manifest.json'}) "
+        f"and is never overwritten: {route} would delete, touch or rewrite its files, so the run "
+        "was stopped. To recompute, run under a new version (--config version="
+        f"{_next_version(version)}); to remove the version on purpose, delete the folder "
+        f"yourself (chmod -R u+w {status.out_dir} && rm -r {status.out_dir} "
+        f"{seal_path(status.out_dir)})."
+    )
 
 
 def _next_version(version: str) -> str:
@@ -168,9 +303,32 @@ def version_status(out_dir: str | Path, config: dict, base: str | Path = ".") ->
     """Compare a configuration and its input files with a finished version's manifest."""
     out_dir = Path(out_dir)
     manifest_path = out_dir / "manifest.json"
+    seal = seal_path(out_dir)
+    damaged: list[str] = []
     if not manifest_path.exists():
-        return VersionStatus(out_dir, "unfinished" if out_dir.exists() else "new")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not seal.is_file():
+            return VersionStatus(out_dir, "unfinished" if out_dir.exists() else "new")
+        damaged.append(f"the manifest {manifest_path} is missing (its sealed copy {seal} exists)")
+        manifest_path = seal
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as e:
+        if seal.is_file() and manifest_path != seal:
+            damaged.append(f"the manifest {manifest_path} is unreadable ({e})")
+            manifest = json.loads(seal.read_text(encoding="utf-8"))
+        else:
+            return VersionStatus(
+                out_dir, "finished", damaged=[f"the manifest {manifest_path} is unreadable ({e})"]
+            )
+    if seal.is_file() and manifest_path != seal:
+        sealed = json.loads(seal.read_text(encoding="utf-8"))
+        if sealed.get("outputs") != manifest.get("outputs") or sealed.get(
+            "config_hash"
+        ) != manifest.get("config_hash"):
+            damaged.append(f"the manifest {manifest_path} differs from its sealed copy {seal}")
+    damaged += verify_outputs(out_dir, manifest)
     changes: list[str] = []
     if manifest.get("config_hash") != config_hash(config):
         old = _flatten(
@@ -198,13 +356,13 @@ def version_status(out_dir: str | Path, config: dict, base: str | Path = ".") ->
             changes.append(
                 f"input file {path} changed (sha256 {old_inputs[path][:12]}… → {new_inputs[path][:12]}…)"
             )
-    return VersionStatus(out_dir, "finished", changes)
+    return VersionStatus(out_dir, "finished", changes, damaged)
 
 
 def check_version(out_dir: str | Path, config: dict, base: str | Path = ".") -> VersionStatus:
     """Raise :class:`VersionError` when a finished version would be run with other inputs."""
     status = version_status(out_dir, config, base)
-    if status.finished and status.changes:
+    if status.blocked:
         raise VersionError(status.message(config.get("study", "?"), config.get("version", "?")))
     return status
 

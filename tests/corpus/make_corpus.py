@@ -238,7 +238,74 @@ def build(folder: str | Path) -> list[Case]:
     sp.columns = [f"  {c} " for c in sp.columns]
     _csv(sp, d / "spaces_in_header.csv")
     add("spaces_in_header.csv", "ok")
+    _more_cases(d, g, add)
     return cases
+
+
+def _more_cases(d: Path, g: pd.DataFrame, add) -> None:
+    """Issue 12: the inputs that gave a traceback, were accepted silently or got a misleading
+    message."""
+    import gzip
+    import zipfile
+
+    (d / "a_folder.csv").mkdir(exist_ok=True)
+    add("a_folder.csv", "is_directory", contains="folder")
+    _xlsx_plain(g, d / "sheet_ok.xlsx")
+    with zipfile.ZipFile(d / "sheet_ok.xlsx") as zin, zipfile.ZipFile(
+        d / "truncated_sheet.xlsx", "w", zipfile.ZIP_DEFLATED
+    ) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            zout.writestr(info, data)
+    (d / "sheet_ok.xlsx").unlink()
+    add("truncated_sheet.xlsx", "unreadable", contains="damaged or truncated")
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    old = wb.active
+    old.title = "Old"
+    old.append(["note", "this sheet is hidden"])
+    old.sheet_state = "hidden"
+    ws = wb.create_sheet("Data")
+    ws.append(list(g.columns))
+    for r in g.itertuples(index=False):
+        ws.append(list(r))
+    wb.active = 1
+    wb.save(d / "hidden_first_sheet.xlsx")
+    add("hidden_first_sheet.xlsx", "ok")
+    (d / "gzipped.csv").write_bytes(gzip.compress(g.to_csv(index=False).encode("utf-8"), mtime=0))
+    add("gzipped.csv", "compressed", contains="gzip-compressed")
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    (d / "encrypted.xlsx").write_bytes(
+        ole + "EncryptedInfo".encode("utf-16-le") + "EncryptedPackage".encode("utf-16-le")
+    )
+    add("encrypted.xlsx", "encrypted", contains="password-protected")
+    (d / "old_excel.xlsx").write_bytes(ole + "Workbook".encode("utf-16-le") * 8)
+    add("old_excel.xlsx", "unreadable", contains=".xls")
+    with zipfile.ZipFile(d / "zipped.csv", "w") as z:
+        z.writestr("responses.csv", g.to_csv(index=False))
+    add("zipped.csv", "compressed", contains="zip archive")
+    nul = g.copy()
+    nul.loc[4, "respondent_id"] = "R00\x0005"
+    _csv(nul, d / "nul_in_id.csv")
+    add("nul_in_id.csv", "control_char_id", row=5, column="respondent_id", contains="NUL")
+    same = g.copy()
+    same["respondent_id"] = "R0001"
+    _csv(same, d / "same_id_everywhere.csv")
+    add("same_id_everywhere.csv", "constant_id", column="respondent_id", contains="same")
+    ts = g.copy()
+    ts["CE1"] = pd.to_datetime("2026-09-01") + pd.to_timedelta(np.arange(len(ts)), unit="D")
+    ts.to_parquet(d / "timestamp_item.parquet", index=False)
+    add("timestamp_item.parquet", "column_type", column="CE1", contains="timestamps")
+    lst = g.copy()
+    lst["CE2"] = [[1, 2]] * len(lst)
+    lst.to_parquet(d / "list_item.parquet", index=False)
+    add("list_item.parquet", "column_type", column="CE2", contains="values")
+    _csv(g, d / "id_is_an_item.csv")
+    add("id_is_an_item.csv", "config", column="responses.id_column", config={"id_column": "CE1"},
+        contains="is an item of the instrument")  # fmt: skip
 
 
 if __name__ == "__main__":

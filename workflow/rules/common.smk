@@ -13,9 +13,14 @@ min_version("8.20")
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from csindex.config import check_config, config_errors  # noqa: E402
-from csindex.versioning import version_status  # noqa: E402
+from csindex.versioning import overwrite_refusal, version_status  # noqa: E402
 
 SCHEMA = "../schemas/config.schema.yaml"
+
+from csindex.workflow import stale_lock_hint  # noqa: E402
+
+if stale_lock_hint(os.getcwd(), sys.argv):  # a killed run leaves a lock: say how to remove it
+    print(stale_lock_hint(os.getcwd(), sys.argv), file=sys.stderr)
 
 _problems = config_errors(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 if _problems:
@@ -42,9 +47,20 @@ if not Path(INSTRUMENT).is_file():
         "(give the path of the questionnaire YAML, e.g. config/instrument.yaml)"
     )
 
-VERSION_STATUS = version_status(OUT, config)
-if VERSION_STATUS.finished and VERSION_STATUS.changes:
+from csindex.preflight import preflight  # noqa: E402
+
+# Checked before any job starts: model syntax, allocation, margins, expert files, YAML keys
+_preflight = preflight(config, workflow.configfiles)
+if _preflight:
+    raise WorkflowError(
+        f"{len(_preflight)} problem(s) found before any job started:\n  - " + "\n  - ".join(_preflight)
+    )
+
+VERSION_STATUS = version_status(OUT, config)  # also checks the outputs' sha256
+if VERSION_STATUS.blocked:
     raise WorkflowError(VERSION_STATUS.message(STUDY, VERSION))
+if overwrite_refusal(VERSION_STATUS, sys.argv, STUDY, VERSION):  # --delete-all-output, -F, ...
+    raise WorkflowError(overwrite_refusal(VERSION_STATUS, sys.argv, STUDY, VERSION))
 FINISHED = VERSION_STATUS.finished
 
 

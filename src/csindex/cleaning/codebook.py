@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, InputErrors
+from ..errors import ConfigError, InputError, InputErrors
 from ..instrument import Instrument, Item
 
 MAX_LISTED = 20
@@ -59,6 +59,61 @@ def missing_code_mask(item: Item, x: np.ndarray, kind: str | None = None) -> np.
     """True where ``x`` is one of the item's missing codes (of ``kind``, or any)."""
     codes = item.missing_codes.get(kind, []) if kind else item.all_missing_codes
     return np.isin(x, np.asarray(codes, dtype=float)) if codes else np.zeros(x.shape, bool)
+
+
+def missing_code_problems(instrument: Instrument) -> list[str]:
+    """Missing-value codes that are also valid answers (3 on a 1..5 scale): such a code would
+    turn real answers into missing ones. One line per item and code kind."""
+    out = []
+    for it in instrument.items:
+        for kind, codes in (it.missing_codes or {}).items():
+            x = np.asarray(codes, dtype=float)
+            bad = x[valid_mask(it, x)] if len(x) else x
+            if len(bad):
+                if it.kind == "quantity":
+                    q = it.quantity or {}
+                    allowed = f"{q.get('min')}..{q.get('max')}"
+                else:
+                    allowed = f"{it.scale.min:g}..{it.scale.max:g}"
+                out.append(
+                    f"instrument {instrument.source or ''} item {it.id}: missing_codes.{kind} "
+                    f"{', '.join(f'{v:g}' for v in bad)} lies inside the valid scale {allowed}; "
+                    "a missing code must be outside the answers (e.g. 8, 9, 98, 99)"
+                )
+    return out
+
+
+def _item_type_errors(df: pd.DataFrame, columns: list[str], file: str) -> list[InputError]:
+    """Item and numeric columns holding timestamps, durations or lists (a typed Parquet or .sav
+    column): name the type found instead of calling every cell missing."""
+    out = []
+    for c in columns:  # loop over columns; each check is one call over the column
+        s = df[c]
+        found = None
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            found = f"timestamps ({s.dtype})"
+        elif pd.api.types.is_timedelta64_dtype(s.dtype):
+            found = f"durations ({s.dtype})"
+        elif s.dtype == object:
+            kind = pd.api.types.infer_dtype(s, skipna=True)
+            if kind in ("datetime", "datetime64", "date", "time", "timedelta"):
+                found = f"{kind} values"
+            elif kind == "mixed":
+                first = s.dropna()
+                first = first.iloc[0] if len(first) else None
+                if isinstance(first, (list, tuple, dict, set, np.ndarray)):
+                    found = f"{type(first).__name__} values (e.g. {str(first)[:30]})"
+        if found:
+            out.append(
+                InputError(
+                    f"column {c!r} holds {found}; an item or numeric column must hold numbers "
+                    "(codes such as 1..5), or text that reads as numbers",
+                    file=file,
+                    column=c,
+                    kind="column_type",
+                )
+            )
+    return out
 
 
 def to_number(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +192,9 @@ def validate_codebook(
     structural problems."""
     errors: list[InputError] = []
     problems: list[dict[str, Any]] = []
+    bad_codes = missing_code_problems(instrument)
+    if bad_codes:
+        raise ConfigError("; ".join(bad_codes), key="instrument")
     cols = [str(c) for c in df.columns]
     items = instrument.items
     item_ids = [i.id for i in items]
@@ -145,6 +203,18 @@ def validate_codebook(
         close = difflib.get_close_matches(name, cols, n=1, cutoff=0.6)
         return f" (did you mean {close[0]!r}?)" if close else ""
 
+    if id_column in item_ids:
+        raise ConfigError(
+            f"{id_column!r} is an item of the instrument, not the respondent id column; set "
+            f"responses.id_column to the column that identifies respondents (columns in {file}: "
+            f"{', '.join(repr(c) for c in cols[:12] if c not in item_ids)})",
+            key="responses.id_column",
+        )
+    if unit_column and unit_column in item_ids:
+        raise ConfigError(
+            f"{unit_column!r} is an item of the instrument, not the unit id column",
+            key="responses.unit_column",
+        )
     if id_column not in cols:
         errors.append(
             InputError(
@@ -185,8 +255,30 @@ def validate_codebook(
     if errors:
         raise InputErrors(errors, header=f"{file}: the file does not match the instrument:")
 
+    typed = _item_type_errors(df, [c for c in cols if c in item_ids or c in numeric_columns], file)
+    if typed:
+        raise InputErrors(typed, header=f"{file}: columns that must hold numbers do not:")
     out: dict[str, Any] = {"source_row": np.arange(1, len(df) + 1, dtype=np.int64)}
     ids = to_text(df[id_column])
+    ctrl = ids.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy(dtype=bool)
+    if ctrl.any():
+        raise InputError(
+            f"the respondent id holds a NUL or control character in {int(ctrl.sum())} row(s): "
+            f"rows {_list(_rows(ctrl))}; ids must be printable text (a damaged export?)",
+            file=file,
+            row=int(np.flatnonzero(ctrl)[0] + 1),
+            column=id_column,
+            kind="control_char_id",
+        )
+    present = ids.dropna()
+    if len(present) > 1 and present.nunique() == 1:
+        raise InputError(
+            f"every row has the same respondent id {str(present.iloc[0])[:40]!r}: is "
+            "responses.id_column the column that identifies respondents?",
+            file=file,
+            column=id_column,
+            kind="constant_id",
+        )
     empty_id = ids.isna().to_numpy()
     if empty_id.any():
         errors.append(

@@ -232,8 +232,22 @@ def read_xlsx(path: Path, *, file: str, sheet: str | int | None, header_row: int
             kind="unreadable",
         ) from None
     names = wb.sheetnames
+    notes: list[str] = []
     if sheet is None:
-        ws_name = names[0]
+        visible = [n for n in names if getattr(wb[n], "sheet_state", "visible") == "visible"]
+        if not visible:
+            raise InputError(
+                f"every sheet of the workbook is hidden ({', '.join(names)}); unhide the sheet "
+                "with the responses or set responses.sheet",
+                file=file,
+                kind="sheet",
+            )
+        ws_name = visible[0]
+        if ws_name != names[0]:
+            notes.append(
+                f"the first sheet {names[0]!r} is hidden; read the first visible sheet "
+                f"{ws_name!r} (set responses.sheet to choose another)"
+            )
     elif isinstance(sheet, int):
         if not 0 <= sheet < len(names):
             raise InputError(
@@ -252,8 +266,18 @@ def read_xlsx(path: Path, *, file: str, sheet: str | int | None, header_row: int
                 kind="sheet",
             )
         ws_name = sheet
-    rows = [list(r) for r in wb[ws_name].iter_rows(values_only=True)]
-    wb.close()
+    try:
+        rows = [list(r) for r in wb[ws_name].iter_rows(values_only=True)]
+    except Exception as e:  # truncated or malformed sheet XML (ParseError, KeyError, ...)
+        raise InputError(
+            f"sheet {ws_name!r} cannot be read: the workbook is damaged or truncated "
+            f"({type(e).__name__}: {str(e)[:120]}); open and save it again in Excel, or export "
+            "it as CSV",
+            file=file,
+            kind="unreadable",
+        ) from None
+    finally:
+        wb.close()
     while rows and all(v is None or str(v).strip() == "" for v in rows[-1]):
         rows.pop()
     if len(rows) < header_row:
@@ -314,7 +338,7 @@ def read_xlsx(path: Path, *, file: str, sheet: str | int | None, header_row: int
             cols[k] = col.map(_cell_text).astype(object)
     out = pd.DataFrame(cols)
     out.columns = header
-    return RawTable(out, file, "xlsx", "", sheet=ws_name)
+    return RawTable(out, file, "xlsx", "", sheet=ws_name, notes=notes)
 
 
 def read_sav(path: Path, *, file: str) -> RawTable:
@@ -353,6 +377,47 @@ def read_parquet_file(path: Path, *, file: str) -> RawTable:
     return RawTable(table.to_pandas(), file, "parquet", "")
 
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def check_container(path: Path, kind: str, file: str) -> None:
+    """Say what a file really is when its bytes do not match its format: gzip-compressed,
+    a password-protected (encrypted) Excel workbook, an old .xls workbook, a zip archive."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head[:2] == b"\x1f\x8b":
+        raise InputError(
+            "the file is gzip-compressed; decompress it first (e.g. gunzip, or 7-Zip on "
+            "Windows) and point responses.path at the decompressed file",
+            file=file,
+            kind="compressed",
+        )
+    if head == _OLE2:
+        data = path.read_bytes()
+        if "EncryptedPackage".encode("utf-16-le") in data or b"EncryptedPackage" in data:
+            raise InputError(
+                "the workbook is encrypted (password-protected); remove the password in Excel "
+                "(File > Info > Protect Workbook > Encrypt with Password, clear it) and save "
+                "again, or export the sheet as CSV",
+                file=file,
+                kind="encrypted",
+            )
+        if kind == "xlsx" or kind == "csv":
+            raise InputError(
+                "the file is an old-style Excel .xls workbook (or another OLE2 document), not "
+                f"{'.xlsx' if kind == 'xlsx' else 'CSV text'}; save it as .xlsx or CSV in Excel",
+                file=file,
+                kind="unreadable",
+            )
+    if kind == "csv" and head[:4] == b"PK\x03\x04":
+        raise InputError(
+            "the file is a zip archive (or an Excel workbook with a .csv name), not CSV text; "
+            "unzip it, or rename an Excel workbook to .xlsx",
+            file=file,
+            kind="compressed",
+        )
+
+
 def read_responses(
     path: str | Path,
     *,
@@ -366,12 +431,20 @@ def read_responses(
     text; .sav and Parquet: their own types) with the file's sha256 and what was detected."""
     path = Path(path)
     file = str(path)
+    if path.is_dir():
+        raise InputError(
+            "is a folder, not a file: give the path of the response file itself "
+            "(responses.path, e.g. data/responses.csv)",
+            file=file,
+            kind="is_directory",
+        )
     if not path.is_file():
         raise InputError("the response file does not exist", file=file, kind="missing_file")
     kind = detect_format(path, fmt)
-    digest = sha256_file(path)
     if path.stat().st_size == 0:
         raise InputError("the file is empty (0 bytes)", file=file, kind="empty")
+    check_container(path, kind, file)
+    digest = sha256_file(path)
     if kind == "csv":
         raw = path.read_bytes()
         text, enc = decode_text(raw, encoding, file)
@@ -388,6 +461,51 @@ def read_responses(
     out.sha256 = digest
     if len(out.data) == 0:
         raise InputError("the file has a header but no data rows", file=file, kind="no_rows")
+    return out
+
+
+def _identifiers_out_of_items(
+    data: pd.DataFrame, items: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A phone or ID number typed into a numeric item cell is not kept as a number: the cell
+    becomes missing and is reported (as ``<redacted: kind>``) with the text cells, so the
+    cleaning log shows the kind, never the value."""
+    from .privacy import numbers_that_identify
+
+    cols = [c for c in items if c in data.columns]
+    if not cols:
+        return data, pd.DataFrame(columns=["row", "column", "value"])
+    x = data[cols].to_numpy(dtype=float, copy=True)
+    kind = numbers_that_identify(x)
+    r, c = np.nonzero(kind != "")
+    if not len(r):
+        return data, pd.DataFrame(columns=["row", "column", "value"])
+    data = data.copy()
+    x[r, c] = np.nan
+    data[cols] = x
+    rows = data["source_row"].to_numpy()[r] if "source_row" in data.columns else r + 1
+    typed = pd.DataFrame(
+        {
+            "row": rows,
+            "column": np.asarray(cols, dtype=object)[c],
+            "value": "<redacted: " + pd.Series(kind[r, c], dtype=object) + ">",
+        }
+    )
+    return data, typed
+
+
+def _screen_labels(labels: dict[str, dict[str, str]], kept: set[str]) -> dict[str, dict[str, str]]:
+    """SPSS value labels as ingest.json may show them: only for kept columns, and a label that
+    holds an identifier becomes ``<redacted: kind>``."""
+    from .privacy import redact_values
+
+    out: dict[str, dict[str, str]] = {}
+    for col, m in labels.items():  # loop over labelled columns; the screen is vectorised
+        if col not in kept or not m:
+            continue
+        keys = list(m)
+        vals = redact_values(pd.Series([m[k] for k in keys], dtype=object))
+        out[col] = dict(zip(keys, vals.tolist(), strict=True))
     return out
 
 
@@ -428,7 +546,7 @@ def ingest_file(
     """Read ``path``, validate it against the instrument (structural problems raise
     :class:`InputErrors`), type it and remove identifiers and free text."""
     from .codebook import validate_codebook
-    from .privacy import apply_privacy, redact
+    from .privacy import apply_privacy, redact_values
 
     rcfg = {**RESPONSES_DEFAULTS, **(responses or {})}
     ccfg = cleaning or {}
@@ -469,11 +587,15 @@ def ingest_file(
         "ssu",
         "interview_start",
     }
-    priv = apply_privacy(cb.data, privacy, protected=protected, seed=seed)
-    nn = cb.non_numeric.copy()
-    nn["value"] = nn["value"].astype(str).map(redact)
+    data, typed = _identifiers_out_of_items(cb.data, instrument.item_ids)
+    priv = apply_privacy(data, privacy, protected=protected, seed=seed)
+    nn = pd.concat([cb.non_numeric, typed], ignore_index=True) if len(typed) else cb.non_numeric
+    nn = nn.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+    nn["value"] = redact_values(nn["value"].astype(object)).to_numpy(dtype=object)
+    info = raw.info()
+    info["value_labels"] = _screen_labels(info["value_labels"], set(priv.data.columns))
     report = {
-        **raw.info(),
+        **info,
         "columns_kept": [str(c) for c in priv.data.columns],
         "codebook": cb.report(),
         "privacy": priv.report(),

@@ -102,6 +102,19 @@ def _fmt(v: np.ndarray) -> np.ndarray:
     return txt[codes]  # code -1 (missing) takes the last entry, ""
 
 
+def _redact_log_values(values: np.ndarray) -> np.ndarray:
+    """Old cell values as the log may show them: a value holding an identifier (a phone typed
+    into a quantity item, a name in an item cell) becomes ``<redacted: kind>``. Each distinct
+    value is checked once."""
+    from .privacy import redact_values
+
+    codes, uniq = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    if not len(uniq):
+        return values
+    clean = redact_values(pd.Series(uniq, dtype=object)).to_numpy(dtype=object)
+    return clean[codes]
+
+
 class _Log:
     """Accumulates log entries as arrays — positions into the input table, item column index,
     old and new numbers, rule and reason codes — and builds the log table once, sorted by
@@ -175,6 +188,7 @@ class _Log:
             if "new_text" in p:
                 new[start : start + n] = p["new_text"]
             start += n
+        old = _redact_log_values(old)
         colnames = np.asarray(["", *self.cols], dtype=object)
         rule_names = np.asarray(list(RULE_ORDER), dtype=object)
         obj = {
