@@ -19,6 +19,14 @@ from csindex.sem.spec import spec_from_config  # noqa: E402
 
 mcfg = dict(snakemake.params.model or {})
 bcfg = dict(snakemake.params.bootstrap or {})
+if mcfg.get("estimator") == "wlsmv":  # issue 16: WLSMV has analytic robust SEs only
+    from csindex.errors import ConfigError
+
+    raise ConfigError(
+        "the bootstrap refits PLS-PM or CB-SEM (ML) models, not wlsmv; allowed with estimator "
+        "wlsmv: bootstrap.replicates 0",
+        key="bootstrap.replicates",
+    )
 instrument = load_instrument(snakemake.input.instrument)
 spec = spec_from_config(mcfg, instrument)
 data, w, wdesc = read_model_inputs(snakemake.input.responses, list(snakemake.input.weights))

@@ -40,7 +40,7 @@ from .bootstrap import (
 from .quality import measurement_quality, quality_from_pls
 from .spec import ModelSpec
 
-ESTIMATORS = ("pls", "cbsem")
+ESTIMATORS = ("pls", "cbsem", "wlsmv")
 
 MODEL_COLUMNS: dict[str, list[str]] = {
     "estimates": ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper"],
@@ -146,6 +146,11 @@ def fit_model(
             missing=ccfg.get("missing", "listwise"),
             file=file,
         )
+    if estimator == "wlsmv":  # ordinal items (issue 16): sem/wlsmv.py
+        from .wlsmv import check_weights, fit_wlsmv, wlsmv_options
+
+        check_weights(weights)
+        return fit_wlsmv(data, spec, wlsmv_options(mcfg), file=file)
     raise ConfigError(
         f"{estimator!r} not allowed; allowed: {', '.join(ESTIMATORS)}", key="model.estimator"
     )
@@ -362,9 +367,14 @@ def model_tables(
         and CB-SEM tables the model-based ones (standard or robust).
     """
     from .pls import PLSResult
+    from .wlsmv import WLSMVResults
 
     if isinstance(result, PLSResult):
         t = _pls_tables(result, spec, data, weights, model_cfg, replicates)
+    elif isinstance(result, WLSMVResults):
+        from .wlsmv import wlsmv_tables
+
+        t = wlsmv_tables(result, data)
     else:
         t = _cbsem_tables(result, spec, data, weights, model_cfg, replicates)
     used, q, adm, fit, scores = t["used"], t["quality"], t["admissibility"], t["fit"], t["scores"]

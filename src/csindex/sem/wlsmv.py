@@ -272,21 +272,26 @@ def fit_wlsmv(
     f = fval(theta)
     converged = False
     it = 0
+    lam = 1e-3  # Levenberg-Marquardt damping: Gauss-Newton once close
     while it < options.max_iter:
         it += 1
         J = mod.jacobian(theta)
         r = s_cor - mod.sigma_cor(theta)
         E = J.T @ (w_cor[:, None] * J)
         g = J.T @ (w_cor * r)
-        step = np.linalg.solve(E, g)
-        t_new = theta + step
-        f_new = fval(t_new)
-        halve = 0
-        while not (f_new <= f + 1e-14 * max(1.0, abs(f))) and halve < 30:
-            step /= 2
+        d = np.diag(E) + 1e-12
+        while True:
+            step = np.linalg.solve(E + lam * np.diag(d), g)
             t_new = theta + step
             f_new = fval(t_new)
-            halve += 1
+            if np.isfinite(f_new) and f_new <= f + 1e-14 * max(1.0, abs(f)):
+                lam = max(lam / 10, 1e-12)
+                break
+            lam *= 10
+            if lam > 1e12:
+                break
+        if lam > 1e12:
+            break
         theta, f = t_new, f_new
         if np.max(np.abs(step)) < options.tol:
             converged = True
@@ -463,3 +468,164 @@ def _table(mod: _Model, st: OrdinalStats, theta, se, tau, se_tau, Lam, B, Psi, P
             std.append(r.est)
     df["std_all"] = std
     return df[["lhs", "op", "rhs", "est", "se", "z", "pvalue", "free", "std_all"]]
+
+
+# --------------------------------------------------------------------------- workflow tables
+def wlsmv_options(model_cfg: dict | None) -> WLSMVOptions:
+    """:class:`WLSMVOptions` from config section ``model`` (key ``ordered``: ``all`` or a list)."""
+    ordered = (model_cfg or {}).get("ordered", "all")
+    if ordered in (None, "all"):
+        return WLSMVOptions()
+    if isinstance(ordered, str) or not isinstance(ordered, Sequence):
+        raise ConfigError(
+            f"{ordered!r} not allowed; allowed: all or a list of items", key="model.ordered"
+        )
+    return WLSMVOptions(ordered=[str(x) for x in ordered])
+
+
+def check_weights(weights: np.ndarray | None) -> None:
+    """WLSMV here is unweighted: survey weights that carry information are refused."""
+    if weights is None:
+        return
+    w = np.asarray(weights, float)
+    if len(w) and not np.allclose(w, w[0]):
+        raise ConfigError(
+            "estimator wlsmv does not take survey weights (the weights of this study are not all "
+            "equal); allowed: an unweighted study, or estimator cbsem / pls",
+            key="model.estimator",
+        )
+
+
+def wlsmv_tables(res: WLSMVResults, data: pd.DataFrame) -> dict[str, Any]:
+    """The ``model/`` tables of a WLSMV fit in the layout of :mod:`csindex.sem.outputs`.
+
+    Index weights: own-block factor-score weights on the latent-response (polychoric) scale,
+    w_c = Sigma*_cc^-1 lambda_c (Sigma*_cc the model-implied correlations of the block), applied
+    to the standardized item codes and scaled to unit-variance scores.
+    """
+    from .quality import measurement_quality
+
+    spec = res.spec
+    est = res.estimates
+    z = _Z975
+    table = est[["lhs", "op", "rhs", "est", "se", "z", "pvalue"]].copy()
+    table["ci_lower"] = table["est"] - z * table["se"]
+    table["ci_upper"] = table["est"] + z * table["se"]
+    std = est[["lhs", "op", "rhs"]].assign(est_std=est["std_all"])
+    # effects: direct B, total (I - B)^-1 - I, indirect = total - direct
+    cons = spec.constructs
+    m = len(cons)
+    B = np.zeros((m, m))
+    for r in est[est.op == "~"].itertuples():
+        B[cons.index(r.lhs), cons.index(r.rhs)] = r.est
+    T = np.linalg.inv(np.eye(m) - B) - np.eye(m)
+    eff = [
+        {
+            "from": cons[j],
+            "to": cons[i],
+            "direct": B[i, j],
+            "indirect": T[i, j] - B[i, j],
+            "total": T[i, j],
+        }
+        for j in range(m)
+        for i in range(m)
+        if abs(T[i, j]) > 0 or B[i, j] != 0
+    ]
+    effects = pd.DataFrame(eff, columns=["from", "to", "direct", "indirect", "total"])
+    resid = est[(est.op == "~~") & (est.lhs == est.rhs) & est.lhs.isin(spec.items)]
+    r2 = pd.concat(
+        [
+            pd.DataFrame(
+                {"variable": list(res.r2), "kind": "construct", "r2": list(res.r2.values())}
+            ),
+            pd.DataFrame(
+                {"variable": resid.lhs.to_numpy(), "kind": "item", "r2": 1 - resid.est.to_numpy()}
+            ),
+        ],
+        ignore_index=True,
+    )
+    # own-block factor-score weights
+    items = spec.items
+    X = data[items].to_numpy(float)
+    sdi = X.std(axis=0)
+    Zs = (X - X.mean(axis=0)) / sdi
+    pos = {x: k for k, x in enumerate(items)}
+    lam = est[est.op == "=~"].set_index(["lhs", "rhs"])["est"]
+    rows, scores = [], {}
+    for c, its in spec.blocks.items():
+        ix = [pos[x] for x in its]
+        lc = np.array([lam[(c, x)] for x in its])
+        w = np.linalg.solve(res.implied[np.ix_(ix, ix)], lc)
+        s = Zs[:, ix] @ w
+        sd = s.std()
+        w, s = w / sd, s / sd
+        scores[c] = s
+        for k, x in enumerate(its):
+            rows.append(
+                {
+                    "construct": c,
+                    "item": x,
+                    "weight": w[k],
+                    "weight_raw": w[k] / sdi[ix[k]],
+                    "loading_raw": lc[k],
+                }
+            )
+    sc = pd.DataFrame(scores)[cons]
+    allc = np.corrcoef(np.column_stack([X, sc.to_numpy()]).T)
+    p = len(items)
+    cross = pd.DataFrame(allc[:p, p:], index=items, columns=cons)
+    lv_cor = pd.DataFrame(allc[p:, p:], index=cons, columns=cons)
+    ow = pd.DataFrame(rows)
+    ow["loading"] = [cross.loc[i, c] for c, i in zip(ow["construct"], ow["item"], strict=True)]
+    ow["mode"] = "A"
+    ow["weight_type"] = "WLSMV factor-score weights (latent-response scale)"
+    ow = ow[
+        [
+            "construct",
+            "item",
+            "weight",
+            "weight_raw",
+            "loading",
+            "loading_raw",
+            "mode",
+            "weight_type",
+        ]
+    ]
+    item_cor = pd.DataFrame(np.corrcoef(X.T), index=items, columns=items)
+    q = measurement_quality(spec, item_cor, cross, ow.set_index("item")["weight"], lv_cor)
+    var = est[(est.op == "~~") & (est.lhs == est.rhs) & est.lhs.isin(cons)]
+    negative = [f"{r.lhs} ~~ {r.rhs} = {r.est:.4g}" for r in var.itertuples() if r.est < 0]
+    negative += [f"{r.lhs} ~~ {r.rhs} = {r.est:.4g}" for r in resid.itertuples() if r.est < 0]
+    adm = {
+        "estimator": "wlsmv",
+        "converged": bool(res.converged),
+        "negative_variances": negative,
+        "admissible": bool(res.converged and not negative),
+    }
+    fit = dict(res.fit)
+    fit.update(
+        {
+            "estimator": "wlsmv",
+            "se": "robust (DWLS sandwich, lavaan robust.sem); unweighted",
+            "se_type": "robust.sem",
+            "test": "scaled.shifted",
+            "ordered": list(res.sample.items),
+            "converged": bool(res.converged),
+            "iterations": int(res.iterations),
+        }
+    )
+    return {
+        "estimates": table,
+        "standardized": std,
+        "effects": effects,
+        "r2": r2,
+        "quality": q,
+        "outer_weights": ow,
+        "scores": sc,
+        "used": np.ones(len(data), dtype=bool),
+        "fit": fit,
+        "admissibility": adm,
+    }
+
+
+_Z975 = float(stats.norm.ppf(0.975))
