@@ -65,6 +65,12 @@ class _Arrays:
         return cls(lvs, items, block, odm, path, [spec.mode(c) for c in lvs])
 
 
+def model_arrays(spec: ModelSpec) -> _Arrays:
+    """Index arrays of ``spec`` (item order, block membership, path adjacency, modes) for
+    :func:`pls_weights_from_cov` and :func:`inner_from_lvcor`."""
+    return _Arrays.from_spec(spec)
+
+
 def _inner_weights(R: np.ndarray, arr: _Arrays, scheme: str) -> np.ndarray:
     """Inner weights E (B, L, L) from LV correlations R (B, L, L); Z = Y E."""
     adj = arr.path + arr.path.T

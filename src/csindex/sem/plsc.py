@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from .pls import PLSResult, _Arrays, fit_pls, inner_from_lvcor, total_effects
+from .pls import PLSResult, fit_pls, inner_from_lvcor, model_arrays, total_effects
 from .spec import ModelSpec
 
 
@@ -106,7 +106,7 @@ def plsc_from_pls(res: PLSResult) -> PLScResult:
             key="model.pls.standardized",
         )
     spec = res.spec
-    arr = _Arrays.from_spec(spec)
+    arr = model_arrays(spec)
     cons = spec.constructs
     ow = res.outer_weights
     S = res.item_cor
