@@ -134,10 +134,10 @@ def test_segment_comparability_from_a_cbsem_invariance_table():
         segment_comparability()
 
 
-def _rejection(rng, reps, **kw2):
+def _rejection(rng, reps, n=100, **kw2):
     rej_mga, rej_means = [], []
     for r in range(reps):
-        data = two_groups(100, 100, rng, **kw2)
+        data = two_groups(n, n, rng, **kw2)
         t = pls_mga(data, SPEC, "grp", n_permutations=200, n_bootstrap=0, seed=r).table
         rej_mga.append(t.set_index("path").loc["A -> B", "p_permutation"] < 0.05)
         m = micom(data, SPEC, "grp", n_permutations=200, seed=r).set_index(["step", "construct"])
@@ -156,7 +156,9 @@ def test_permutation_tests_hold_their_size_under_the_null():
 
 @pytest.mark.slow
 def test_permutation_tests_have_power_under_a_known_difference():
-    power_mga, power_means = _rejection(np.random.default_rng(200), 100, b_ab=0.1, mean_a=0.5)
+    power_mga, power_means = _rejection(
+        np.random.default_rng(200), 100, n=200, b_ab=0.1, mean_a=0.5
+    )
     print(
         "power at 5%: MGA permutation (0.5 vs 0.1)", power_mga, "MICOM means (0.5 sd)", power_means
     )
