@@ -19,12 +19,12 @@ from csindex.sem.spec import spec_from_config  # noqa: E402
 
 mcfg = dict(snakemake.params.model or {})
 bcfg = dict(snakemake.params.bootstrap or {})
-if mcfg.get("estimator") == "wlsmv":  # issue 16: WLSMV has analytic robust SEs only
+if mcfg.get("estimator") in ("wlsmv", "plsc"):  # issue 16: no bootstrap for these yet
     from csindex.errors import ConfigError
 
     raise ConfigError(
-        "the bootstrap refits PLS-PM or CB-SEM (ML) models, not wlsmv; allowed with estimator "
-        "wlsmv: bootstrap.replicates 0",
+        f"the bootstrap refits PLS-PM or CB-SEM (ML) models, not {mcfg['estimator']}; allowed "
+        f"with estimator {mcfg['estimator']}: bootstrap.replicates 0",
         key="bootstrap.replicates",
     )
 instrument = load_instrument(snakemake.input.instrument)

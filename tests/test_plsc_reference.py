@@ -156,3 +156,21 @@ def test_plsc_bias_vanishes_as_n_grows():
     print("max |bias| by n:", out)
     assert out[1600] < out[100]
     assert out[1600] < 0.01
+
+
+def test_plsc_model_tables_carry_the_consistent_estimates():
+    from csindex.sem.outputs import fit_model, model_tables
+
+    data = pd.read_csv(FIX / "data" / "ecsi_mobi.csv").iloc[:, 1:]
+    mcfg = {"estimator": "plsc", "pls": {"scheme": "factorial", "tol": 1e-12, "maxiter": 1000}}
+    res = fit_model(data, MOBI_SPEC, mcfg)
+    t = model_tables(res, MOBI_SPEC, data, model_cfg=mcfg)
+    paths = pd.read_csv(FIX / "plsc" / "seminr_mobi_paths.csv", comment="#")
+    got = t.estimates[t.estimates.op == "~"].set_index("rhs")["est"]
+    np.testing.assert_allclose(got.loc[paths["from"]], paths.est, rtol=1e-7)
+    assert t.fit["estimator"] == "plsc"
+    assert t.fit["rho_a"]["Value"] == pytest.approx(0.857578544960532, rel=1e-7)
+    r2 = t.r2.set_index("variable")
+    assert r2.loc["Satisfaction", "r2_adj"] == pytest.approx(0.884313300085056, rel=1e-7)
+    # the index weights stay the PLS composites' (unit-variance scores)
+    assert set(t.outer_weights.weight_type) == {"PLS outer weights"}

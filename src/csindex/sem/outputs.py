@@ -40,7 +40,7 @@ from .bootstrap import (
 from .quality import measurement_quality, quality_from_pls
 from .spec import ModelSpec
 
-ESTIMATORS = ("pls", "cbsem", "wlsmv")
+ESTIMATORS = ("pls", "cbsem", "wlsmv", "plsc")
 
 MODEL_COLUMNS: dict[str, list[str]] = {
     "estimates": ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper"],
@@ -115,11 +115,11 @@ def fit_model(
     ``weights``: survey weights, one per row of ``data`` (None = unweighted)."""
     mcfg = dict(model_cfg or {})
     estimator = mcfg.get("estimator", "pls")
-    if estimator == "pls":
+    if estimator in ("pls", "plsc"):
         from .pls import fit_pls
 
         pcfg = dict(mcfg.get("pls") or {})
-        return fit_pls(
+        res = fit_pls(
             data,
             spec,
             weights=weights,
@@ -130,6 +130,11 @@ def fit_model(
             missing=pcfg.get("missing", "pairwise"),
             file=file,
         )
+        if estimator == "plsc":  # consistent PLS (issue 16): sem/plsc.py
+            from .plsc import plsc_from_pls
+
+            return plsc_from_pls(res)
+        return res
     if estimator == "cbsem":
         from .cbsem import fit_cbsem
 
@@ -367,9 +372,15 @@ def model_tables(
         and CB-SEM tables the model-based ones (standard or robust).
     """
     from .pls import PLSResult
+    from .plsc import PLScResult
     from .wlsmv import WLSMVResults
 
-    if isinstance(result, PLSResult):
+    if isinstance(result, PLScResult):
+        from .plsc import plsc_tables
+
+        base = _pls_tables(result.pls, spec, data, weights, model_cfg, None)
+        t = plsc_tables(result, base)
+    elif isinstance(result, PLSResult):
         t = _pls_tables(result, spec, data, weights, model_cfg, replicates)
     elif isinstance(result, WLSMVResults):
         from .wlsmv import wlsmv_tables

@@ -179,3 +179,42 @@ def fit_plsc(data: pd.DataFrame, spec: ModelSpec, weights: Any = None, **pls_opt
     """Fit PLS-PM (:func:`csindex.sem.pls.fit_pls`, keyword options passed on) and apply the
     PLSc corrections."""
     return plsc_from_pls(fit_pls(data, spec, weights, **pls_options))
+
+
+def plsc_tables(res: PLScResult, base: dict[str, Any]) -> dict[str, Any]:
+    """The ``model/`` tables of a PLSc fit: the PLS-PM tables ``base`` (weights, scores and
+    quality of the composites, as :mod:`csindex.sem.outputs` builds them) with the consistent
+    estimates, effects and R² (plus adjusted R²) in place of the PLS-PM ones."""
+    est = res.estimates.copy()
+    for c in ("se", "z", "pvalue", "ci_lower", "ci_upper"):
+        est[c] = np.nan
+    r2 = pd.DataFrame(
+        {
+            "variable": res.r2.index,
+            "kind": "construct",
+            "r2": res.r2.to_numpy(),
+            "r2_adj": res.r2_adj.to_numpy(),
+        }
+    ).dropna(subset=["r2"])
+    fit = dict(base["fit"])
+    fit.update(
+        {
+            "estimator": "plsc",
+            "rho_a": {c: float(v) for c, v in res.rho_a.items()},
+            "plsc_admissible": bool(res.admissible),
+            "plsc_problems": list(res.problems),
+            "se": "none: consistent PLS has no analytic SEs here (bootstrap not run for plsc)",
+        }
+    )
+    adm = dict(base["admissibility"])
+    adm["plsc_problems"] = list(res.problems)
+    adm["admissible"] = bool(adm.get("admissible", True) and res.admissible)
+    return dict(
+        base,
+        estimates=est,
+        standardized=est[["lhs", "op", "rhs"]].assign(est_std=est["est"]),
+        effects=res.effects.copy(),
+        r2=r2,
+        fit=fit,
+        admissibility=adm,
+    )
