@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from .errors import ConfigError
 from .sem.spec import ModelSpec
 
 _KEY = ["lhs", "op", "rhs"]
@@ -355,7 +356,14 @@ def results_class(model_cfg: Mapping[str, Any] | None) -> type[ModelResults]:
     from .sem.estimators import fit_class
 
     name = fit_class(model_cfg).estimator
-    return next(cls for cls in (PLSResults, CBSEMResults) if cls.estimator == name)
+    for cls in (PLSResults, CBSEMResults):
+        if cls.estimator == name:
+            return cls
+    raise ConfigError(
+        f"estimator {name!r} has no results interface yet; allowed here: pls, cbsem "
+        f"(fit it with csindex.sem.outputs.fit_model)",
+        key="model.estimator",
+    )
 
 
 __all__ = ["CBSEMResults", "ModelResults", "PLSResults", "Summary", "results_class"]

@@ -11,12 +11,19 @@ from typing import Any
 from ..errors import ConfigError
 from .cbsem import CBSEMResult
 from .pls import PLSResult
+from .plsc import PLScResult
+from .wlsmv import WLSMVResults
 
-ESTIMATORS: dict[str, type] = {"pls": PLSResult, "cbsem": CBSEMResult}
+ESTIMATORS: dict[str, type] = {
+    "pls": PLSResult,
+    "cbsem": CBSEMResult,
+    "plsc": PLScResult,
+    "wlsmv": WLSMVResults,
+}
 
 
 def fit_class(model_cfg: Mapping[str, Any] | None) -> type:
-    """The result class of config section ``model`` (``estimator``: pls | cbsem)."""
+    """The result class of config section ``model`` (``estimator``: pls | cbsem | plsc | wlsmv)."""
     name = (model_cfg or {}).get("estimator", "pls")
     try:
         return ESTIMATORS[name]

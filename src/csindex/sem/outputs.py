@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..errors import ConfigError
 from ..estimation import ReplicateDesign
 from .bootstrap import (
     BootstrapDesign,
@@ -299,6 +300,21 @@ def _cbsem_tables(res, spec, data, weights, model_cfg, replicates) -> dict[str, 
     }
 
 
+def _plsc_tables(result, spec, data, weights, model_cfg, replicates) -> dict[str, Any]:
+    """Consistent PLS: the PLS-PM tables of its composites with the consistent estimates
+    (:func:`csindex.sem.plsc.plsc_tables`); no replicate SEs (they would refit PLSc)."""
+    from .plsc import plsc_tables
+
+    return plsc_tables(result, _pls_tables(result.pls, spec, data, weights, model_cfg, None))
+
+
+def _wlsmv_tables(result, spec, data, weights, model_cfg, replicates) -> dict[str, Any]:
+    """WLSMV (:func:`csindex.sem.wlsmv.wlsmv_tables`): robust DWLS SEs, no replicates."""
+    from .wlsmv import wlsmv_tables
+
+    return wlsmv_tables(result, data)
+
+
 # --------------------------------------------------------------------------- the stage
 def model_tables(
     result,
@@ -325,7 +341,12 @@ def model_tables(
         replicate weight. Otherwise PLS-PM tables carry no SEs (they come from the bootstrap)
         and CB-SEM tables the model-based ones (standard or robust).
     """
-    tables = {"pls": _pls_tables, "cbsem": _cbsem_tables}[result.estimator]
+    tables = {
+        "pls": _pls_tables,
+        "cbsem": _cbsem_tables,
+        "plsc": _plsc_tables,
+        "wlsmv": _wlsmv_tables,
+    }[result.estimator]
     t = tables(result, spec, data, weights, model_cfg, replicates)
     used, q, adm, fit, scores = t["used"], t["quality"], t["admissibility"], t["fit"], t["scores"]
     fit.update(
@@ -392,7 +413,14 @@ def bootstrap_shard(
     """Replicates ``start..stop-1`` of the bootstrap (rule ``bootstrap_shard``), one row per
     replicate: PLS-PM by :func:`~csindex.sem.bootstrap.bootstrap_pls` (index statistics
     included), CB-SEM by :func:`~csindex.sem.cbsem.cbsem_bootstrap` from the full-sample fit."""
-    shard = {"pls": _pls_shard, "cbsem": _cbsem_shard}[fit_class(model_cfg).estimator]
+    name = fit_class(model_cfg).estimator
+    shard = {"pls": _pls_shard, "cbsem": _cbsem_shard}.get(name)
+    if shard is None:
+        raise ConfigError(
+            f"the bootstrap refits PLS-PM or CB-SEM (ML) models, not {name}; allowed with "
+            f"estimator {name}: bootstrap.replicates 0",
+            key="bootstrap.replicates",
+        )
     mcfg = dict(model_cfg or {})
     return shard(data, spec, weights, mcfg, index_cfg, instrument, design, seed, start, stop, file)
 

@@ -69,6 +69,12 @@ class ModelArrays:
 _Arrays = ModelArrays  # the old private name, used inside this module
 
 
+def model_arrays(spec: ModelSpec) -> ModelArrays:
+    """Index arrays of ``spec`` (item order, block membership, path adjacency, modes) for
+    :func:`pls_weights_from_cov` and :func:`inner_from_lvcor`."""
+    return ModelArrays.from_spec(spec)
+
+
 def _inner_weights(R: np.ndarray, arr: _Arrays, scheme: str) -> np.ndarray:
     """Inner weights E (B, L, L) from LV correlations R (B, L, L); Z = Y E."""
     adj = arr.path + arr.path.T
