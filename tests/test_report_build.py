@@ -10,7 +10,7 @@ import pytest
 
 from csindex.errors import ConfigError, InputError
 from csindex.instrument import load_instrument
-from csindex.report import build_report
+from csindex.report import build_report, make_report
 from csindex.report.builder import SECTIONS, ReportOptions, standard_index_table
 from csindex.report.synthetic import write_synthetic_version
 
@@ -278,3 +278,52 @@ def test_index_table_in_the_index_stage_shape():
     assert std["by"].tolist() == ["overall", "segment"]
     assert std["group"].tolist() == ["", "business"]
     assert std["estimate"].tolist() == [68.8, 60.9] and std["ci_high"].tolist() == [70.8, 67.1]
+
+
+def _visible_body(html: str) -> str:
+    """Text of the report body a reader sees without opening a collapsible block."""
+    body = html.split("<main>")[1].split("</main>")[0]
+    body = re.sub(r"<details>.*?</details>", "", body, flags=re.S)
+    body = re.sub(r'src="data:[^"]*"', "", body)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def _dotted_keys(d, prefix=""):
+    out = set()
+    if isinstance(d, dict):
+        for k, v in d.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if prefix:
+                out.add(key)
+            out |= _dotted_keys(v, key)
+    return out
+
+
+def test_no_dotted_config_key_or_dump_in_the_visible_body(study, instrument, report_en):
+    import json
+
+    keys = _dotted_keys(cfg())
+    for f in (study / "v1").rglob("*.json"):
+        keys |= _dotted_keys(json.loads(f.read_text()))
+    keys |= {"sample_size.n_fpc", "injected_check.defects.speeders.caught", "model.blocks.CC",
+             "report.min_cell", "start: responses"}  # fmt: skip
+    text = _visible_body(report_en)
+    assert not [k for k in keys if k in text]
+    # the configuration and diagnostics are in the appendix's collapsible blocks
+    app = report_en.split('<section id="appendix"')[1]
+    assert "<details><summary>Configuration</summary>" in app
+    assert "<details><summary>Stage diagnostics</summary>" in app
+
+
+def test_no_internal_notes_in_reader_facing_text(report_en, study, instrument):
+    for html in (report_en, build_report(study / "v1", cfg(language="zh"), instrument)):
+        text = _visible_body(html)
+        for bad in ("index stage gives no", "the CSI shown is", "指数阶段", "previous version"):
+            assert bad not in text
+
+
+def test_diagnostics_json_holds_what_the_appendix_collapses(study, instrument):
+    rep = make_report(study / "v1", cfg(), instrument)
+    d = rep.diagnostics
+    assert {"design", "weights", "fit", "provenance", "warnings"} <= set(d)
+    assert any(w["key"] == "warn_htmt" and w["v"] == 0.94 for w in d["warnings"])
