@@ -122,3 +122,26 @@ def csi_row(std: pd.DataFrame) -> tuple[pd.Series | None, bool]:
         if len(r):
             return r.iloc[0], is_cs
     return None, False
+
+
+def resolve_version_dir(
+    given: str | Path, cwd: str | Path | None = None, starts: Sequence[str | Path] = ()
+) -> Path:
+    """The version folder named by ``given`` (e.g. ``CSINDEX_RESULTS``): as is when absolute;
+    else the first existing of ``cwd/given`` and ``start/given`` for each of ``starts`` (the
+    folder the user ran the command from, the repository root) — Jupyter starts a notebook's
+    kernel in the notebook's folder, not where ``jupyter lab`` was typed. InputError naming
+    every place looked at when none exists."""
+    p = Path(given).expanduser()
+    if p.is_absolute():
+        cands = [p]
+    else:
+        cands = [Path(cwd or Path.cwd()) / p, *(Path(s) / p for s in starts if s)]
+    for c in cands:
+        if c.is_dir():
+            return c.resolve()
+    raise InputError(
+        f"version folder {given} not found (looked in: {', '.join(str(c) for c in cands)}); "
+        "run snakemake first, or give an absolute path",
+        file=str(given),
+    )
