@@ -53,7 +53,7 @@ def path_dot(
     nodes = list(dict.fromkeys([*paths["from"], *paths["to"]]))
     lines = [
         "digraph model {",
-        f"  graph [rankdir=LR, nodesep=0.6, ranksep=0.9, splines=true, fontname={font}];",
+        f"  graph [rankdir=TB, nodesep=0.5, ranksep=0.45, splines=true, fontname={font}];",
         '  node [shape=box, style="rounded,filled", fillcolor="#eef3f8", color="#2166ac",'
         f' fontname={font}, fontsize=11, margin="0.15,0.08"];',
         f'  edge [color="#333333", fontname={font}, fontsize=10, arrowsize=0.7];',

@@ -140,12 +140,14 @@ class Section:
         """A matplotlib figure (closed after it is written as SVG)."""
         self.svg(fig_id, caption, F.to_svg(fig))
 
-    def svg(self, fig_id: str, caption: str, svg: bytes) -> None:
-        """A figure given as SVG bytes (e.g. a Graphviz diagram)."""
+    def svg(self, fig_id: str, caption: str, svg: bytes, cls: str = "") -> None:
+        """A figure given as SVG bytes (e.g. a Graphviz diagram: ``cls='diagram'``, drawn at
+        its natural size)."""
         f = Figure(fig_id, caption, svg)
         self.figures.append(f)
+        c = f' class="{cls}"' if cls else ""
         self.blocks.append(
-            f'<figure id="fig-{fig_id}"><img alt="{html.escape(caption)}" src="{f.data_uri}">'
+            f'<figure id="fig-{fig_id}"{c}><img alt="{html.escape(caption)}" src="{f.data_uri}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
 

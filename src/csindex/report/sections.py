@@ -407,7 +407,7 @@ def model(ctx: ReportContext) -> Section:
                 pg = paths if g is None else paths[paths["group"] == g]
                 title = k("path_title") + ("" if g is None else f" ({g})")
                 s.svg("path" if g is None else f"path-{g}", title + " — " + note,
-                      D.path_svg(pg, r2, labels, ctx.lang))  # fmt: skip
+                      D.path_svg(pg, r2, labels, ctx.lang), "diagram")  # fmt: skip
         stars = (paths["stars"] if "stars" in paths.columns
                  else paths["p"].map(D.p_stars))  # fmt: skip
         tab = pd.DataFrame(
