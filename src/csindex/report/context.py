@@ -186,16 +186,10 @@ class ReportContext:
             return None
         r = ind[m].iloc[0]
         se = float(r["se"]) if "se" in ind.columns else np.nan
-        lo = (
-            float(r[pick(ind, ["ci_lower", "ci_low"]) or "se"])
-            if pick(ind, ["ci_lower", "ci_low"])
-            else float(r[est]) - 1.959963984540054 * se
-        )
-        hi = (
-            float(r[pick(ind, ["ci_upper", "ci_high"]) or "se"])
-            if pick(ind, ["ci_upper", "ci_high"])
-            else float(r[est]) + 1.959963984540054 * se
-        )
+        lo_c, hi_c = pick(ind, ["ci_lower", "ci_low"]), pick(ind, ["ci_upper", "ci_high"])
+        z = 1.959963984540054  # normal interval when the file gives only the SE
+        lo = float(r[lo_c]) if lo_c else float(r[est]) - z * se
+        hi = float(r[hi_c]) if hi_c else float(r[est]) + z * se
         return IndexFigure(
             "indicators", self.k("csi_ind_name"), self.k("csi_ind_def"), float(r[est]), se, lo, hi
         )
