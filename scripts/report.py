@@ -1,4 +1,5 @@
-"""Rule report: build report/report.html from the version folder's stage outputs."""
+"""Rule report: report/report.html, questions.csv and diagnostics.json from the version
+folder's stage outputs."""
 
 from pathlib import Path
 
@@ -7,9 +8,9 @@ from csindex.workflow import setup_script
 log = setup_script(snakemake)
 
 from csindex.instrument import load_instrument  # noqa: E402
-from csindex.report import build_report, write_report  # noqa: E402
+from csindex.report import make_report, write_report  # noqa: E402
 
 instrument = load_instrument(snakemake.params.instrument)
-html = build_report(Path(snakemake.output[0]).parent.parent, dict(snakemake.config), instrument)
-write_report(html, snakemake.output[0])
-log.info("report written: %s (%d bytes)", snakemake.output[0], len(html.encode("utf-8")))
+report = make_report(Path(snakemake.output[0]).parent.parent, dict(snakemake.config), instrument)
+write_report(report, snakemake.output[0])
+log.info("report written: %s (%d bytes)", snakemake.output[0], len(report.html.encode("utf-8")))

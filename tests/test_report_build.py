@@ -10,7 +10,7 @@ import pytest
 
 from csindex.errors import ConfigError, InputError
 from csindex.instrument import load_instrument
-from csindex.report import build_report, find_previous_version
+from csindex.report import build_report, make_report
 from csindex.report.builder import SECTIONS, ReportOptions, standard_index_table
 from csindex.report.synthetic import write_synthetic_version
 
@@ -75,7 +75,6 @@ def test_every_figure_is_embedded_as_svg(report_en):
     p = parse(report_en)
     ids = re.findall(r'<figure id="fig-([^"]+)"', report_en)
     assert {"scores", "likert", "path", "ipa", "segments"} <= set(ids)
-    assert {f"answers-{c}" for c in ["CE", "PQ", "PV", "CS", "CC", "CL"]} <= set(ids)
     assert len(p.imgs) == len(ids)
     for img in p.imgs:
         assert img["src"].startswith("data:image/svg+xml;base64,")
@@ -98,23 +97,43 @@ def test_report_is_byte_identical_on_rerun(study, instrument, report_en):
     assert build_report(study / "v1", cfg(), instrument) == report_en
 
 
-def test_change_against_previous_version_is_tested(report_en):
+def test_headline_is_the_configured_index_defined_in_one_sentence(study, instrument, report_en):
+    summ = report_en.split('<section id="summary"')[1].split("</section>")[0]
+    # default: the ACSI-style satisfaction index (CS = 71.0), the indicator index secondary
+    assert '<div class="csi-value">71.0</div>' in summ
+    assert "The customer satisfaction index is the ACSI-style satisfaction score" in summ
+    assert "Weighted indicator index: 69.5" in summ
+    html = build_report(study / "v1", cfg(headline="indicators"), instrument)
+    summ = html.split('<section id="summary"')[1].split("</section>")[0]
+    assert '<div class="csi-value">69.5</div>' in summ
+    assert "Customer satisfaction index (CSI): 71.0" in summ
+    assert "no separate CSI row" not in html and "the CSI shown is" not in html
+
+
+def test_versions_are_not_waves_and_a_previous_wave_is_tested(study, instrument, report_en):
+    # v0 exists but is an earlier version of the same wave: never compared
+    assert "No earlier wave of this study was given" in report_en
+    assert "previous version" not in report_en
+    html = build_report(study / "v1", cfg(previous_wave=str(study / "v0")), instrument)
     m = re.search(
-        r"The CSI is 71\.0 now and was 69\.0 in version v0: a change of \+2\.0 points"
-        r".*z = 1\.57, p = 0\.116",
-        report_en,
+        r"the index moved from 69\.0 to 71\.0: \+2\.0 points.*z = 1\.57, p = 0\.116", html
     )
-    assert m, "change against v0 with its z test is missing"
+    assert m, "change against the previous wave with its z test is missing"
 
 
-def test_previous_version_is_the_latest_earlier_one(study):
-    assert find_previous_version(study / "v1").name == "v0"
-    assert find_previous_version(study / "v0") is None
+def test_previous_wave_that_is_this_version_names_the_config_key(study, instrument):
+    with pytest.raises(ConfigError, match=r"report\.previous_wave"):
+        build_report(study / "v1", cfg(previous_wave=str(study / "v1")), instrument)
 
 
-def test_compare_with_an_unknown_version_names_the_config_key(study, instrument):
-    with pytest.raises(ConfigError, match=r"report\.compare_with.*'v9'"):
-        build_report(study / "v1", cfg(compare_with="v9"), instrument)
+def test_summary_warns_with_thresholds_named(report_en):
+    summ = report_en.split('<section id="summary"')[1].split("</section>")[0]
+    assert "CE and PQ: HTMT = 0.94 &gt; 0.90" in summ
+    assert (
+        "Strongest drivers of satisfaction (total effects on CS): PQ Perceived quality (0.50)"
+        in summ
+    )
+    assert "Top priorities (largest importance × gap to 100):" in summ
 
 
 def test_small_segment_is_suppressed_everywhere(report_en):
@@ -122,7 +141,7 @@ def test_small_segment_is_suppressed_everywhere(report_en):
     assert "fewer than 10 respondents are not shown: segment=vip" in seg
     assert ">vip<" not in seg
     app = report_en.split('<section id="appendix"')[1]
-    row = re.search(r"<tr><td>CSI</td><td>segment</td><td>vip</td>(.*?)</tr>", app).group(1)
+    row = re.search(r"<tr><td>CS</td><td>segment</td><td>vip</td>(.*?)</tr>", app).group(1)
     assert "–" in row and not re.search(r"\d+\.\d{3}", row)
 
 
@@ -144,10 +163,22 @@ def test_stages_not_run_say_so(tmp_path, instrument):
     assert "Weights are not available for this version" in html
 
 
-def test_chinese_report_uses_instrument_labels(study, instrument):
+def test_chinese_report_is_simplified_and_uses_the_seed_terms(study, instrument):
     html = build_report(study / "v1", cfg(language="zh"), instrument)
+    assert '<html lang="zh-Hans">' in html
+    for text in ["顾客满意度指数调查报告", "顾客期望", "感知质量", "感知价值", "顾客抱怨", "顾客忠诚",
+                 "总体满意度", "很满意", "优先改进"]:  # fmt: skip
+        assert text in html
+    body = html.split("<main>")[1]
+    # no Traditional-only characters anywhere in the Simplified report
+    for ch in "顧滿體質價護戶誠對與變":
+        assert ch not in body, ch
+
+
+def test_traditional_chinese_report(study, instrument):
+    html = build_report(study / "v1", cfg(language="zh-Hant"), instrument)
     assert '<html lang="zh-Hant">' in html
-    for text in ["客戶滿意度指數調查報告", "客戶期望", "總體滿意度", "很滿意", "優先改進"]:
+    for text in ["顧客滿意度指數調查報告", "顧客期望", "感知質量", "總體滿意度"]:
         assert text in html
 
 
@@ -188,16 +219,17 @@ def test_ten_point_instrument_with_image_construct(tmp_path):
     ins = load_instrument(ROOT / "config/examples/ecsi_mobi_instrument.yaml")
     v = write_synthetic_version(tmp_path / "ecsi" / "v1", ins, stages=["clean", "weights"])
     html = build_report(v, {"study": "ecsi", "version": "v1", "start": "responses"}, ins)
-    assert 'id="fig-answers-IM"' in html and "IMAG1 It can be trusted" in html
-    assert "The study starts at the responses" in html
+    assert "IMAG1 It can be trusted" in html
+    assert "The study starts from the collected responses" in html
     q = html.split('<section id="questions"')[1].split("</section>")[0]
-    assert "10 very satisfied" in q
+    assert "<th>very satisfied</th>" in q and "<th>very dissatisfied</th>" in q
 
 
 def test_pls_paths_get_stars_from_bootstrap_intervals():
     import pandas as pd
 
-    from csindex.report.builder import _bootstrap_stars, _structural_paths
+    from csindex.report.sections import bootstrap_stars as _bootstrap_stars
+    from csindex.report.sections import structural_paths as _structural_paths
 
     est = pd.DataFrame(
         {
@@ -219,23 +251,12 @@ def test_pls_paths_get_stars_from_bootstrap_intervals():
     assert found and paths["stars"].tolist() == ["*", ""]
 
 
-def test_long_quality_table_is_shown_as_construct_table_and_matrices():
-    import pandas as pd
-
-    from csindex.report.builder import _quality_tables
-
-    q = pd.DataFrame(
-        {
-            "measure": ["alpha", "ave", "alpha", "ave", "htmt"],
-            "lhs": ["CE", "CE", "PQ", "PQ", "CE"],
-            "rhs": [None, None, None, None, "PQ"],
-            "value": [0.8, 0.6, 0.7, 0.5, 0.66],
-        }
-    )
-    (n0, t0), (n1, t1) = _quality_tables(q)
-    assert n0 is None and t0.columns.tolist() == ["lhs", "alpha", "ave"]
-    assert t0.set_index("lhs").loc["PQ", "ave"] == 0.5
-    assert n1 == "htmt" and t1.set_index("lhs").loc["CE", "PQ"] == 0.66
+def test_quality_criteria_have_thresholds_and_marks(report_en):
+    m = report_en.split('<section id="model"')[1].split("</section>")[0]
+    assert "Cronbach α" in m and "ρA" in m and "ρC" in m and "AVE" in m
+    assert "HTMT &lt; 0.90" in m and "Fornell–Larcker" in m and "Adjusted R²" in m and "f²" in m
+    row = re.search(r"<tr><td>CE – PQ</td><td>0.94</td><td>(.*?)</td></tr>", m).group(1)
+    assert "warn" in row
 
 
 def test_index_table_in_the_index_stage_shape():
@@ -257,3 +278,52 @@ def test_index_table_in_the_index_stage_shape():
     assert std["by"].tolist() == ["overall", "segment"]
     assert std["group"].tolist() == ["", "business"]
     assert std["estimate"].tolist() == [68.8, 60.9] and std["ci_high"].tolist() == [70.8, 67.1]
+
+
+def _visible_body(html: str) -> str:
+    """Text of the report body a reader sees without opening a collapsible block."""
+    body = html.split("<main>")[1].split("</main>")[0]
+    body = re.sub(r"<details>.*?</details>", "", body, flags=re.S)
+    body = re.sub(r'src="data:[^"]*"', "", body)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def _dotted_keys(d, prefix=""):
+    out = set()
+    if isinstance(d, dict):
+        for k, v in d.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if prefix:
+                out.add(key)
+            out |= _dotted_keys(v, key)
+    return out
+
+
+def test_no_dotted_config_key_or_dump_in_the_visible_body(study, instrument, report_en):
+    import json
+
+    keys = _dotted_keys(cfg())
+    for f in (study / "v1").rglob("*.json"):
+        keys |= _dotted_keys(json.loads(f.read_text()))
+    keys |= {"sample_size.n_fpc", "injected_check.defects.speeders.caught", "model.blocks.CC",
+             "report.min_cell", "start: responses"}  # fmt: skip
+    text = _visible_body(report_en)
+    assert not [k for k in keys if k in text]
+    # the configuration and diagnostics are in the appendix's collapsible blocks
+    app = report_en.split('<section id="appendix"')[1]
+    assert "<details><summary>Configuration</summary>" in app
+    assert "<details><summary>Stage diagnostics</summary>" in app
+
+
+def test_no_internal_notes_in_reader_facing_text(report_en, study, instrument):
+    for html in (report_en, build_report(study / "v1", cfg(language="zh"), instrument)):
+        text = _visible_body(html)
+        for bad in ("index stage gives no", "the CSI shown is", "指数阶段", "previous version"):
+            assert bad not in text
+
+
+def test_diagnostics_json_holds_what_the_appendix_collapses(study, instrument):
+    rep = make_report(study / "v1", cfg(), instrument)
+    d = rep.diagnostics
+    assert {"design", "weights", "fit", "provenance", "warnings"} <= set(d)
+    assert any(w["key"] == "warn_htmt" and w["v"] == 0.94 for w in d["warnings"])

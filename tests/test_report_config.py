@@ -21,7 +21,7 @@ def test_report_options_defaults_are_the_schema_defaults():
     check_config({**BASE, "report": defaults}, SCHEMA)
     opt = ReportOptions.from_config({**BASE, "language": "zh", "report": {}})
     assert opt.language == "zh"
-    for key in ("min_cell", "level", "compare_with", "max_table_rows"):
+    for key in ("min_cell", "level", "headline", "previous_wave", "max_table_rows"):
         assert getattr(opt, key) == defaults[key]
 
 

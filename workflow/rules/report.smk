@@ -1,7 +1,8 @@
-# The study report: report/report.html, one self-contained file (rule report).
+# The study report: report/report.html, one self-contained file (rule report), with
+# questions.csv (the answer table its per-question charts are drawn from) and diagnostics.json.
 # Its inputs are the outputs of every stage the study runs, so it is built last (before the
-# manifest) and shows each stage that exists; earlier versions of the same study are read only
-# to report the change of the CSI.
+# manifest) and shows each stage that exists; a previous wave (report.previous_wave) is read
+# only to report the change of the CSI.
 
 report: "../report/workflow.rst"
 
@@ -14,6 +15,8 @@ rule report:
             caption="../report/report.rst",
             category="Report",
         ),
+        questions=f"{OUT}/report/questions.csv",
+        diagnostics=f"{OUT}/report/diagnostics.json",
     params:
         instrument=INSTRUMENT,
     log:

@@ -32,12 +32,13 @@ PATH_LAYOUT = {
 }
 
 
-def setup(language: str = "en") -> None:
-    """Matplotlib settings for every report figure (Agg backend, CJK fallback font,
-    deterministic SVG)."""
+def setup(language: str = "en", headless: bool = True) -> None:
+    """Matplotlib settings for every report figure (CJK fallback font, deterministic SVG); with
+    ``headless`` (the report) the Agg backend, else the current one (e.g. Jupyter's inline)."""
     import matplotlib
 
-    matplotlib.use("Agg", force=True)
+    if headless:
+        matplotlib.use("Agg", force=True)
     matplotlib.rcParams.update(
         {
             "font.family": font_family(language),

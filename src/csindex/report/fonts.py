@@ -43,6 +43,15 @@ def register_cjk_font() -> str:
 
     if not faces():
         font_manager.fontManager.addfont(path)
+    # A system copy of Noto Sans CJK (Debian's fonts-noto-cjk) has the same family names and
+    # would win ties: put the shipped faces first so figures do not depend on system packages.
+    fm = font_manager.fontManager
+    ours = [f for f in fm.ttflist if str(f.fname) == path]
+    if fm.ttflist[: len(ours)] != ours:
+        fm.ttflist[:] = ours + [f for f in fm.ttflist if str(f.fname) != path]
+        cached = getattr(fm, "_findfont_cached", None)  # earlier look-ups saw the old order
+        if cached is not None and hasattr(cached, "cache_clear"):
+            cached.cache_clear()
     names = faces()
     for preferred in (CJK_FAMILY["zh"], CJK_FAMILY["zh_hans"]):
         if preferred in names:

@@ -179,31 +179,41 @@ def write_synthetic_version(
             },
             folder / "model/fit.json",
         )
+        # quality.csv in csindex.sem.quality's long form; CE-PQ HTMT 0.94 (above 0.90)
+        q = [
+            (m, c, None, v)
+            for c in lvs
+            for m, v in (("alpha", 0.8), ("rho_a", 0.81), ("rho_c", 0.85), ("ave", 0.6))
+        ]
+        for a_i, a in enumerate(lvs):
+            for b in lvs[a_i + 1 :]:
+                q.append(("htmt", a, b, 0.94 if (a, b) == ("CE", "PQ") else 0.6))
+            for b in lvs:
+                q.append(("fornell_larcker", a, b, 0.6**0.5 if a == b else 0.5))
         write_csv(
-            pd.DataFrame({"construct": lvs, "alpha": 0.8, "cr": 0.85, "ave": 0.6}),
+            pd.DataFrame({"from": [a for a, _ in ACSI_PATHS if _ == "CS"],
+                          "to": "CS", "total": [0.3, 0.5, 0.35]}),
+            folder / "model/effects.csv",
+        )  # fmt: skip
+        write_csv(
+            pd.DataFrame(q, columns=["measure", "lhs", "rhs", "value"]),
             folder / "model/quality.csv",
         )
     if "index" in stages:
+        # index/csi.csv as the index stage writes it: construct scores (CS is the ACSI-style
+        # satisfaction index), overall and by segment
         base = {c: 60 + 3 * k + csi_shift for k, c in enumerate(lvs)}
+        base["CS"] = 71.0 + csi_shift
         rows = [
-            {
-                "construct": "CSI",
-                "by": "overall",
-                "group": "",
-                "estimate": 71.0 + csi_shift,
-                "se": 0.9,
-                "n": n,
-            }
-        ]
-        rows += [
-            {"construct": c, "by": "overall", "group": "", "estimate": v, "se": 1.0, "n": n}
+            {"construct": c, "by": "overall", "group": "", "estimate": v,
+             "se": 0.9 if c == "CS" else 1.0, "n": n}
             for c, v in base.items()
-        ]
+        ]  # fmt: skip
         for g in ["business", "family", "personal", "vip"]:
             ng = int((seg == g).sum())
             rows.append(
                 {
-                    "construct": "CSI",
+                    "construct": "CS",
                     "by": "segment",
                     "group": g,
                     "estimate": 71.0 + csi_shift + rng.normal(0, 2),
@@ -215,9 +225,19 @@ def write_synthetic_version(
         csi["ci_low"] = csi["estimate"] - 1.959963984540054 * csi["se"]
         csi["ci_high"] = csi["estimate"] + 1.959963984540054 * csi["se"]
         write_csv(csi, folder / "index/csi.csv")
+        est = 69.5 + csi_shift
+        write_csv(
+            pd.DataFrame(
+                {"node": ["CSI"], "level": [1], "parent": [""], "domain_var": ["all"],
+                 "domain": ["all"], "estimate": [est], "se": [0.8],
+                 "ci_lower": [est - 1.568], "ci_upper": [est + 1.568], "n": [n]}
+            ),
+            folder / "indicators/index.csv",
+        )  # fmt: skip
         ipa = pd.DataFrame(
             {
-                "item": instrument.item_ids,
+                "level": "item",
+                "name": instrument.item_ids,
                 "construct": [i.construct for i in instrument.items],
                 "importance": rng.uniform(0.05, 0.4, len(instrument.items)),
                 "performance": rng.uniform(50, 85, len(instrument.items)),

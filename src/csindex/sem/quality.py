@@ -181,3 +181,33 @@ def quality_from_pls(res) -> QualityResult:  # res: PLSResult (avoid import cycl
     ow = res.outer_weights.set_index("item")
     w = ow["weight"] if res.standardized else ow["weight"] * res.sds.loc[ow.index]
     return measurement_quality(res.spec, res.item_cor, res.loadings, w, res.lv_cor)
+
+
+def r2_from_correlations(lv_cor: pd.DataFrame, target: str, predictors: list[str]) -> float:
+    """R² of the OLS regression of standardized ``target`` on ``predictors`` from the construct
+    correlations: ``r' Φ_PP^{-1} r`` (the inner-model R² of PLS-PM)."""
+    if not predictors:
+        return 0.0
+    r = lv_cor.loc[predictors, target].to_numpy(dtype=float)
+    phi = lv_cor.loc[predictors, predictors].to_numpy(dtype=float)
+    return float(r @ np.linalg.solve(phi, r))
+
+
+def adjusted_r2(r2: float, n: int, k: int) -> float:
+    """Adjusted R² ``1 - (1 - R²)(n - 1)/(n - k - 1)`` for ``k`` predictors and ``n`` cases."""
+    if n - k - 1 <= 0:
+        return float("nan")
+    return float(1 - (1 - r2) * (n - 1) / (n - k - 1))
+
+
+def f_squared(lv_cor: pd.DataFrame, predecessors: dict[str, list[str]]) -> pd.DataFrame:
+    """Cohen's f² of every structural path (SmartPLS, seminr ``fSquare``):
+    ``f² = (R²_included - R²_excluded) / (1 - R²_included)``, both R² from the construct
+    correlations (:func:`r2_from_correlations`). Columns ``from, to, f2``."""
+    rows = []
+    for target, preds in predecessors.items():
+        r2_in = r2_from_correlations(lv_cor, target, list(preds))
+        for p in preds:
+            r2_ex = r2_from_correlations(lv_cor, target, [q for q in preds if q != p])
+            rows.append((p, target, (r2_in - r2_ex) / (1 - r2_in) if r2_in < 1 else np.nan))
+    return pd.DataFrame(rows, columns=["from", "to", "f2"])
