@@ -63,8 +63,16 @@ def run_ingest(w: Path, version: str, path: str, responses: dict, target: str = 
     )
     out = w / "results/broken" / version
     run = subprocess.run(
-        [sys.executable, "-m", "snakemake", f"results/broken/{version}/clean/{target}",
-         "--cores", "1", "--configfile", str(overlay)],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            f"results/broken/{version}/clean/{target}",
+            "--cores",
+            "1",
+            "--configfile",
+            str(overlay),
+        ],  # fmt: skip
         cwd=w,
         capture_output=True,
         text=True,

@@ -251,9 +251,10 @@ def _more_cases(d: Path, g: pd.DataFrame, add) -> None:
     (d / "a_folder.csv").mkdir(exist_ok=True)
     add("a_folder.csv", "is_directory", contains="folder")
     _xlsx_plain(g, d / "sheet_ok.xlsx")
-    with zipfile.ZipFile(d / "sheet_ok.xlsx") as zin, zipfile.ZipFile(
-        d / "truncated_sheet.xlsx", "w", zipfile.ZIP_DEFLATED
-    ) as zout:
+    with (
+        zipfile.ZipFile(d / "sheet_ok.xlsx") as zin,
+        zipfile.ZipFile(d / "truncated_sheet.xlsx", "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
