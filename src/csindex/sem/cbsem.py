@@ -707,7 +707,12 @@ class CBSEMResult:
 
 
 def _std_all(st: Structure, theta: np.ndarray) -> np.ndarray:
-    """std.all of every parameter-table row, for a batch theta (R, q) -> (R, rows)."""
+    """std.all of every parameter-table row, for a batch theta (R, q) -> (R, rows).
+
+    Loadings and paths are scaled by the model-implied SDs; a variance is divided by the
+    implied total variance; a covariance between residuals (theta_ij) or disturbances (psi_kl)
+    by the residual SDs, sqrt(theta_ii theta_jj) or sqrt(psi_kk psi_ll), as lavaan's
+    ``standardizedSolution`` (``cov.std = TRUE``)."""
     mats = implied(st, theta)
     Lam, B, Psi, Th, C, Sig = (mats[k] for k in ("Lambda", "B", "Psi", "Theta", "C", "Sigma"))
     sdx = np.sqrt(np.diagonal(Sig, axis1=1, axis2=2))
@@ -726,10 +731,16 @@ def _std_all(st: Structure, theta: np.ndarray) -> np.ndarray:
             out[:, r] = B[:, k, k2] * sdl[:, k2] / sdl[:, k]
         elif lhs in cc:
             k, k2 = cc[lhs], cc[rhs]
-            out[:, r] = Psi[:, k, k2] / (sdl[:, k] * sdl[:, k2])
+            if k == k2:
+                out[:, r] = Psi[:, k, k] / sdl[:, k] ** 2
+            else:  # lavaan cov.std: the (residual) variances of the two disturbances
+                out[:, r] = Psi[:, k, k2] / np.sqrt(Psi[:, k, k] * Psi[:, k2, k2])
         else:
             i, j = ii[lhs], ii[rhs]
-            out[:, r] = Th[:, i, j] / (sdx[:, i] * sdx[:, j])
+            if i == j:
+                out[:, r] = Th[:, i, i] / sdx[:, i] ** 2
+            else:  # lavaan cov.std: the residual variances of the two items
+                out[:, r] = Th[:, i, j] / np.sqrt(Th[:, i, i] * Th[:, j, j])
     return out
 
 
