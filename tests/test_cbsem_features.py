@@ -97,3 +97,95 @@ def test_standardized_covariances_divide_by_residual_sds_as_lavaan(case):
         row = m[m["key"] == "y4~~y8"].iloc[0]
         assert row["est_std"] == pytest.approx(0.108801, abs=1e-6)
         assert row["se"] == pytest.approx(0.130769, abs=1e-6)
+
+
+MODELS.update(
+    {
+        "poldem_equal": """
+ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + a*y2 + b*y3 + c*y4
+dem65 =~ y5 + a*y6 + b*y7 + c*y8
+dem60 ~ ind60
+dem65 ~ ind60 + dem60
+y1 ~~ y5
+y2 ~~ y4 + y6
+y3 ~~ y7
+y4 ~~ y8
+y6 ~~ y8
+""",
+        "poldem_defined": """
+ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + y2 + y3 + y4
+dem65 =~ y5 + y6 + y7 + y8
+dem60 ~ a*ind60
+dem65 ~ c*ind60 + b*dem60
+y1 ~~ y5
+y4 ~~ y8
+ind := a*b
+total := c + a*b
+ratio := a*b/(c + a*b)
+""",
+        "hs_fixed": """
+visual =~ NA*x1 + x2 + x3
+textual =~ x4 + 0.5*x5 + x6
+speed =~ x7 + x8 + x9
+visual ~~ 1*visual
+textual ~~ 0.3*speed
+""",
+        "hs_cross": """
+visual =~ x1 + x2 + x3 + x9
+textual =~ x4 + x5 + l6*x6
+speed =~ x7 + x8 + x9
+""",
+        "poldem_xcov": """
+ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + y2 + y3 + y4
+dem60 ~ ind60
+ind60 ~~ y1
+""",
+    }
+)
+FEATURES = ["poldem_equal", "poldem_defined", "hs_fixed", "hs_cross", "poldem_xcov"]
+# poldem_equal: lavaan default optimiser (nlminb), ~1e-6 from the optimum
+TOL = {"poldem_equal": (1e-4, 1e-4)}
+
+
+@pytest.mark.parametrize("case", FEATURES)
+def test_lavaan_syntax_features_match_lavaan(case):
+    res = fit(case)
+    assert res.admissibility.converged
+    ref = lavaan(f"{case}_estimates")
+    m = merged(res.estimates, ref)
+    rt_est, rt_se = TOL.get(case, (1e-7, 1e-6))
+    np.testing.assert_allclose(m["est"], m["est_lav"], rtol=rt_est, atol=1e-8)
+    np.testing.assert_allclose(m["se"], m["se_lav"], rtol=rt_se, atol=1e-8)
+    fm = lavaan(f"{case}_fit").set_index("measure")["value"]
+    for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic"):
+        assert res.fit[k] == pytest.approx(fm[k], rel=max(rt_est, 1e-8)), k
+    sref = lavaan(f"{case}_standardized")
+    std = merged(res.standardized, sref[sref["op"] != ":="])  # standardized := rows: not made
+    np.testing.assert_allclose(std["est_std"], std["est.std"], rtol=max(rt_est, 1e-7), atol=1e-9)
+    np.testing.assert_allclose(std["se"], std["se_lav"], rtol=max(rt_se, 1e-5), atol=1e-8)
+
+
+def test_shared_labels_are_one_parameter():
+    res = fit("poldem_equal")
+    # lavaan's default optimiser stops short of the optimum: csindex's chi-square is not larger
+    lav = lavaan("poldem_equal_fit").set_index("measure")["value"]
+    assert lav["chisq"] - 1e-6 < res.fit["chisq"] <= lav["chisq"] + 1e-12
+    est = res.estimates.set_index(["lhs", "op", "rhs"])["est"]
+    assert est[("dem60", "=~", "y2")] == est[("dem65", "=~", "y6")]
+    assert res.fit["df"] == lavaan("poldem_resid_fit").set_index("measure")["value"]["df"] + 3
+
+
+def test_defined_parameters_have_bootstrap_columns():
+    from csindex.sem.cbsem import cbsem_bootstrap
+
+    d = data("poldem_defined")
+    spec = ModelSpec.from_lavaan(MODELS["poldem_defined"])
+    res = fit_cbsem(d, spec)
+    counts = np.random.default_rng(5).multinomial(len(d), np.full(len(d), 1 / len(d)), size=20)
+    boot = cbsem_bootstrap(d, spec, counts, res)
+    a, b = boot["dem60~ind60"], boot["dem65~dem60"]
+    np.testing.assert_allclose(boot["def:ind"], a * b, rtol=1e-12)
+    assert boot["def:ind"].std() > 0

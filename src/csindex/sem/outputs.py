@@ -118,6 +118,13 @@ def fit_model(
     if estimator == "pls":
         from .pls import fit_pls
 
+        if spec.cbsem_only:
+            raise ConfigError(
+                f"model.syntax uses {', '.join(spec.cbsem_only)}, which PLS path modelling does "
+                "not estimate; use model.estimator: cbsem (or drop them)",
+                key="model.syntax",
+            )
+
         pcfg = dict(mcfg.get("pls") or {})
         return fit_pls(
             data,
