@@ -189,3 +189,23 @@ def test_defined_parameters_have_bootstrap_columns():
     a, b = boot["dem60~ind60"], boot["dem65~dem60"]
     np.testing.assert_allclose(boot["def:ind"], a * b, rtol=1e-12)
     assert boot["def:ind"].std() > 0
+
+
+def test_standard_ses_with_informative_weights_match_lavaan_sampling_weights():
+    from csindex.sem.spec import acsi_spec
+
+    blocks = {
+        "CE": ["CUEX1", "CUEX2", "CUEX3"],
+        "PQ": [f"PERQ{i}" for i in range(1, 8)],
+        "PV": ["PERV1", "PERV2"],
+        "CS": ["CUSA1", "CUSA2", "CUSA3"],
+        "CC": ["CUSCO"],
+        "CL": ["CUSL1", "CUSL2", "CUSL3"],
+    }
+    d = pd.read_csv(FIX / "data" / "ecsi_mobi.csv").iloc[:, 1:]
+    d["w"] = 1 + (np.arange(1, len(d) + 1) % 5) / 2  # as the R script
+    res = fit_cbsem(d, acsi_spec(blocks), weights="w", se="standard")
+    assert res.se_type == "standard" and res.weighted
+    m = merged(res.estimates, lavaan("acsi_mobi_weighted_standard_estimates"))
+    np.testing.assert_allclose(m["est"], m["est_lav"], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(m["se"], m["se_lav"], rtol=1e-6, atol=1e-9)

@@ -155,3 +155,22 @@ dem60 ~ ind60
 ind60 ~~ y1
 "
 dump_case(fit_case(poldem_xcov, pd), "poldem_xcov")
+
+# standard (expected-information) SEs with informative sampling weights (se = "standard")
+mobi <- read.csv("tests/fixtures/data/ecsi_mobi.csv")[, -1]
+mobi$w <- 1 + ((seq_len(nrow(mobi)) %% 5) / 2)
+acsi <- "
+CE =~ CUEX1 + CUEX2 + CUEX3
+PQ =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+PV =~ PERV1 + PERV2
+CS =~ CUSA1 + CUSA2 + CUSA3
+CC =~ 1*CUSCO
+CL =~ CUSL1 + CUSL2 + CUSL3
+PQ ~ CE
+PV ~ CE + PQ
+CS ~ CE + PQ + PV
+CC ~ CS
+CL ~ CS + CC
+CUSCO ~~ 0*CUSCO
+"
+dump_case(fit_case(acsi, mobi, sampling.weights = "w", se = "standard"), "acsi_mobi_weighted_standard")

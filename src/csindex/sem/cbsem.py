@@ -669,6 +669,22 @@ def _prepare(
     return X, w, ok, n
 
 
+def _equal_weights(data: pd.DataFrame, weights: Any) -> bool:
+    """True when survey weights are given and all equal (positive, finite): they carry no
+    design information, so the fit is lavaan's without ``sampling.weights``."""
+    if weights is None:
+        return False
+    if isinstance(weights, str):
+        if not isinstance(data, pd.DataFrame) or weights not in data.columns:
+            return False
+        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+    else:
+        w = np.asarray(weights, dtype=float).reshape(-1)
+    if w.size == 0 or not np.all(np.isfinite(w)) or not np.all(w > 0):
+        return False  # bad weights: _prepare names the row
+    return bool(w.max() - w.min() <= 1e-12 * w.max())
+
+
 def weighted_cov(
     X: np.ndarray, w: np.ndarray | None = None, chunk: int = 65536
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -799,6 +815,7 @@ class CBSEMResult:
     mean: np.ndarray
     used_rows: np.ndarray
     information: np.ndarray = field(repr=False, default=None)
+    equal_weights: bool = False  # weights given but all equal: fitted unweighted
 
     def to_frame(self) -> pd.DataFrame:
         """The parameter table with the standardized estimate (lhs, op, rhs, est, se, ...)."""
@@ -1305,8 +1322,11 @@ def fit_cbsem(
     data : DataFrame with the item columns of ``spec`` (numeric; rows with a missing item are
         dropped, listwise, as lavaan's default).
     weights : column name or array of survey weights (normalised to sum to n), or None.
-    se : "standard" (expected information; default without weights), "robust" (sandwich, as
-        lavaan MLR; default and required with weights) or "auto"/None (choose as said).
+        Weights that are all equal carry no design information: the fit is then the
+        unweighted one (as lavaan without ``sampling.weights``; ``equal_weights`` is set).
+    se : "standard" (expected information, as lavaan ML; with informative weights as lavaan
+        ``sampling.weights`` with ``se = "standard"``), "robust" (sandwich, as lavaan MLR) or
+        "auto"/None: robust with informative weights, else standard.
     start : "semopy" (semopy's fit, the modelling front end), "simple", or a parameter vector.
     gtol : convergence when the largest |dF/dtheta| is below this.
     correlation_limit : latent correlations above it are reported as near-unidentification.
@@ -1315,25 +1335,24 @@ def fit_cbsem(
         information; chi-square against the EM-estimated unrestricted model).
     file : name of the data file, for error messages.
     """
-    if se is None or se == "auto":
-        se = "robust" if weights is not None else "standard"
-    if se not in ("standard", "robust"):
+    if se not in (None, "auto", "standard", "robust"):
         raise ConfigError(
             f"se {se!r} not allowed; allowed: auto, standard, robust", key="model.cbsem.se"
         )
-    if weights is not None and se != "robust":
-        raise ConfigError(
-            "with survey weights only robust (sandwich) standard errors are valid; use "
-            "se='robust' (or replicate weights via cbsem_replicates)",
-            key="model.cbsem.se",
-        )
+    equal_weights = _equal_weights(data, weights)
+    if equal_weights:
+        weights = None
+    if se is None or se == "auto":
+        se = "robust" if weights is not None else "standard"
     spec.validate()
     if missing not in ("listwise", "ml"):
         raise ConfigError(
             f"missing {missing!r} not allowed; allowed: listwise, ml", key="model.cbsem.missing"
         )
     if missing == "ml":
-        return _fit_fiml(data, spec, weights, se, start, gtol, max_iter, correlation_limit, file)
+        res = _fit_fiml(data, spec, weights, se, start, gtol, max_iter, correlation_limit, file)
+        res.equal_weights = equal_weights
+        return res
     X, w, ok_rows, n = _prepare(data, spec, weights, file=file)
     mu, S = weighted_cov(X, w)
     _check_moments(S, spec.items, n, file)
@@ -1458,6 +1477,7 @@ def fit_cbsem(
         mean=mu,
         used_rows=np.nonzero(ok_rows)[0],
         information=information,
+        equal_weights=equal_weights,
     )
 
 

@@ -304,6 +304,11 @@ def _cbsem_tables(res, spec, data, weights, model_cfg, replicates) -> dict[str, 
     used[res.used_rows] = True
     ow, q = cbsem_outer_weights(res, spec, data)
     fit = dict(res.fit, estimator="cbsem", se_type=res.se_type)
+    if getattr(res, "equal_weights", False):
+        fit["weights_note"] = (
+            "the survey weights are all equal (no design information): fitted unweighted, "
+            f"{res.se_type} SEs as lavaan without sampling.weights"
+        )
     missing = dict((model_cfg or {}).get("cbsem") or {}).get("missing", "listwise")
     if replicates is not None and replicates.n_replicates:
         if missing == "ml":
@@ -328,6 +333,7 @@ def _cbsem_tables(res, spec, data, weights, model_cfg, replicates) -> dict[str, 
                 f"{res.se_type} SEs"
             )
             fit["replicates_inadmissible"] = stats.attrs["n_inadmissible"]
+            fit["se_type"] = "replicate"
     return {
         "estimates": est,
         "standardized": res.standardized,
