@@ -1814,6 +1814,14 @@ def replicate_se(
     return np.sqrt(scale * (rs[:, None] * (T - c[None]) ** 2).sum(axis=0))
 
 
+# engine entry points shared with the multi-group fit (csindex.sem.multigroup)
+element_vectors = _ab
+gradient_information = _grad_info
+prepare_items = _prepare
+simple_start = _start_simple
+equal_weights = _equal_weights
+
+
 __all__ = [
     "CBSEMResult",
     "Structure",
