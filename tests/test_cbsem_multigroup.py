@@ -185,3 +185,40 @@ def test_bad_multigroup_input_names_the_problem():
     d.loc[d.index[:3], "school"] = "Tiny"
     with pytest.raises(InputError, match="'Tiny' has 3 complete rows"):
         fit_multigroup(d, spec, "school")
+
+
+def test_workflow_tables_group_column_and_invariance_csv_contract():
+    from csindex.sem.outputs import INVARIANCE_EMPTY, group_column, invariance_tables, with_groups
+
+    d = mobi()
+    spec = acsi_spec(MOBI_BLOCKS)
+    cfg = {
+        "estimator": "cbsem",
+        "groups": "IMAG3",
+        "group_threshold": 7,
+        "invariance": ["configural", "metric"],
+    }
+    col = group_column(d.copy(), cfg)
+    assert col == "IMAG3_group"
+    inv = invariance_tables(d, spec, cfg)
+    assert "IMAG3_group" not in d.columns  # the caller's data are not modified
+    assert list(inv.table.columns[:13]) == COLUMNS == list(INVARIANCE_EMPTY.columns[:13])
+    ref = _read("mg_mobi_lrt")
+    assert inv.table["chisq"].iloc[0] == pytest.approx(float(ref["Chisq"].iloc[0]), rel=1e-9)
+    assert inv.table["delta_chisq"].iloc[1] == pytest.approx(
+        float(ref["Chisq.diff"].iloc[1]), rel=1e-5
+    )
+    from csindex.sem.cbsem import fit_cbsem
+
+    est = with_groups(fit_cbsem(d, spec).estimates, inv)
+    assert set(est["group"]) == {"", "high", "low"}
+    assert (est["group"] == "").sum() == (est["group"] == "high").sum() - st_means(spec)
+    with pytest.raises(ConfigError, match="model.groups 'segment'"):
+        group_column(d, {"groups": "segment"})
+    with pytest.raises(ConfigError, match="estimator: cbsem"):
+        invariance_tables(d, spec, dict(cfg, estimator="pls"))
+
+
+def st_means(spec) -> int:
+    """Intercept and latent-mean rows a group adds to the single-group table."""
+    return len(spec.items) + len(spec.constructs)
