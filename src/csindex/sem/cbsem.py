@@ -1148,6 +1148,57 @@ def _fiml_obj(st: Structure, z: np.ndarray, pats: list[_Pattern], N: float, grad
 
 
 def _fiml_hessian(st: Structure, z: np.ndarray, pats: list[_Pattern], N: float) -> np.ndarray:
+    """Observed Hessian of f = -2 ll / N in (theta, mu), analytic.
+
+    Pattern k contributes n_k/N times the Hessian of F_k = log|Sigma_oo| + tr(P_oo T_k),
+    T_k = S_k + d d', d = mean_k - mu_o. With P~ = E_o' P_oo E_o (zero outside the observed
+    items) and T~ = E_o' T_k E_o, the theta-theta block is the complete-data Hessian
+    (:func:`_hessian_analytic`) at (P~, T~), all patterns in one batch; d2F/dtheta_j dmu =
+    2 P~ dSigma_j P~ d~ and d2F/dmu2 = 2 P~. Central differences of the analytic gradient
+    where no analytic Hessian exists (construct-item covariances)."""
+    if st.has_xcov:
+        return _fiml_hessian_numeric(st, z, pats, N)
+    q = st.q
+    mats1 = implied(st, z[None, :q])
+    Sig = mats1["Sigma"][0]
+    p = Sig.shape[0]
+    K = len(pats)
+    Pt = np.zeros((K, p, p))
+    Tt = np.zeros((K, p, p))
+    dt = np.zeros((K, p))
+    nk = np.array([pt.n for pt in pats])
+    mu = z[q:]
+    for k, pt in enumerate(pats):  # loop over missing-data patterns, not respondents
+        o = pt.o
+        ix = np.ix_(o, o)
+        Pt[k][ix] = np.linalg.inv(Sig[ix])
+        d = pt.mean - mu[o]
+        Tt[k][ix] = pt.S + np.outer(d, d)
+        dt[k, o] = d
+    mats = {key: np.broadcast_to(v, (K, *v.shape[1:])) for key, v in mats1.items()}
+    a1, b1 = _ab(st, mats1)
+    ab = (np.broadcast_to(a1, (K, *a1.shape[1:])), np.broadcast_to(b1, (K, *b1.shape[1:])))
+    Hk, _ = _hessian_analytic(st, mats, Pt, Tt, ab=ab)
+    w = nk / N
+    H = np.zeros((q + p, q + p))
+    H[:q, :q] = np.einsum("k,kij->ij", w, Hk)
+    Pa = np.einsum("kij,qj->kqi", Pt, a1[0])  # P~ a_j  (K, qe, p)
+    Pb = np.einsum("kij,qj->kqi", Pt, b1[0])
+    Pd = np.einsum("kij,kj->ki", Pt, dt)  # P~ d~
+    bPd = np.einsum("qj,kj->kq", b1[0], Pd)
+    aPd = np.einsum("qj,kj->kq", a1[0], Pd)
+    Hm = 2.0 * np.einsum("k,kqi->qi", w, Pa * bPd[:, :, None] + Pb * aPd[:, :, None])
+    if st.reduced:
+        Hm = st.K.T @ Hm
+    H[:q, q:] = Hm
+    H[q:, :q] = Hm.T
+    H[q:, q:] = 2.0 * np.einsum("k,kij->ij", w, Pt)
+    return (H + H.T) / 2
+
+
+def _fiml_hessian_numeric(
+    st: Structure, z: np.ndarray, pats: list[_Pattern], N: float
+) -> np.ndarray:
     """Hessian of f by central differences of the analytic gradient."""
     k = z.size
     h = 1e-5 * np.maximum(1.0, np.abs(z))
@@ -1161,12 +1212,43 @@ def _fiml_hessian(st: Structure, z: np.ndarray, pats: list[_Pattern], N: float) 
     return (H + H.T) / 2
 
 
+def _fiml_info(st: Structure, z: np.ndarray, pats: list[_Pattern], N: float) -> np.ndarray:
+    """Expected information per observation of (theta, mu) under FIML:
+    sum_k n_k/N [1/2 tr(P_k dS_j P_k dS_l) (covariance part) + e_o' P_k e_o (means)], P_k the
+    inverse of Sigma over pattern k's observed items; dS_j = a_j b_j' + b_j a_j' (analytic)."""
+    q = st.q
+    mats = implied(st, z[None, :q])
+    a, b = _ab(st, mats)
+    a, b = a[0], b[0]
+    Sig = mats["Sigma"][0]
+    p = Sig.shape[0]
+    qe = st.qe
+    I_cov = np.zeros((qe, qe))
+    I_mu = np.zeros((p, p))
+    for pt in pats:  # loop over missing-data patterns, not respondents
+        o = pt.o
+        P = np.linalg.inv(Sig[np.ix_(o, o)])
+        Q = np.concatenate([a[:, o], b[:, o]])
+        K = Q @ P @ Q.T
+        I_cov += pt.n * (K[:qe, :qe] * K[qe:, qe:] + K[:qe, qe:] * K[qe:, :qe])
+        I_mu[np.ix_(o, o)] += pt.n * P
+    out = np.zeros((q + p, q + p))
+    out[:q, :q] = st.K.T @ I_cov @ st.K if st.reduced else I_cov
+    out[q:, q:] = I_mu
+    return out / N
+
+
 def _fiml_newton(st, z, pats, N, gtol, max_iter):
+    """Fisher scoring (analytic gradient and expected information) until the gradient is
+    small, then Newton steps on the Hessian of the analytic gradient to ``gtol``."""
     f, g = _fiml_obj(st, z, pats, N)
     it = 0
     gnorm = float(np.abs(g).max()) if g is not None else np.inf
+    newton = False
     while it < max_iter and np.isfinite(gnorm) and gnorm >= gtol:
-        H = _fiml_hessian(st, z, pats, N)
+        if not newton and gnorm < 1e-6:
+            newton = True
+        H = _fiml_hessian(st, z, pats, N) if newton else 2.0 * _fiml_info(st, z, pats, N)
         if not np.all(np.isfinite(H)):
             break
         ev, V = np.linalg.eigh(H)
@@ -1180,7 +1262,10 @@ def _fiml_newton(st, z, pats, N, gtol, max_iter):
                 break
             t /= 2
         else:
-            break
+            if newton:
+                break
+            newton = True  # Fisher scoring stalled: Newton from here
+            continue
         it += 1
         gnorm = float(np.abs(g).max())
     return z, gnorm, it
