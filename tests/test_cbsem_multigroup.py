@@ -222,3 +222,17 @@ def test_workflow_tables_group_column_and_invariance_csv_contract():
 def st_means(spec) -> int:
     """Intercept and latent-mean rows a group adds to the single-group table."""
     return len(spec.items) + len(spec.constructs)
+
+
+def test_mlr_invariance_uses_satorra_bentler_2001_scaled_differences_as_lavtestlrt():
+    inv = measurement_invariance(mobi(), acsi_spec(MOBI_BLOCKS), "image", weights="w")
+    t = inv.table
+    for lv in ("configural", "metric", "scalar"):
+        fm = lav_fit(f"mg_mobiw_{lv}")
+        c = inv.fits[lv].fit["chisq_scaling_factor"]
+        rel = 1e-8 if lv == "configural" else 1e-4
+        assert c == pytest.approx(fm["chisq.scaling.factor"], rel=rel), lv
+    lrt = _read("mg_mobiw_lrt")
+    ref = pd.to_numeric(lrt["Chisq.diff"], errors="coerce")
+    np.testing.assert_allclose(t["delta_chisq"][1:], ref[1:], rtol=1e-3)
+    assert (t["test"].iloc[1:] == "Satorra-Bentler (2001) scaled").all()

@@ -7,7 +7,7 @@ fit_multigroup`); against the previous level the chi-square difference test: for
 difference (delta chi2 = chi2_k - chi2_{k-1} on delta df); for robust fits (MLR, survey
 weights) the Satorra-Bentler (2001) scaled difference
 T_d = (T_k - T_{k-1}) / c_d, c_d = (df_k c_k - df_{k-1} c_{k-1}) / (df_k - df_{k-1}), with c
-the scaling factors of the two fits, when they are given (``scaling`` of the fit dict).
+the MLR scaling factors of the two fits (``chisq_scaling_factor``), as lavTestLRT.
 Verdict (Chen 2007, for samples of 300 or more with equal groups): a level holds when, against
 the previous level, delta CFI >= -0.010 and delta RMSEA <= 0.015. The configural level is the
 baseline (no verdict).
@@ -183,11 +183,14 @@ def measurement_invariance(
             delta_cfi=np.nan,
             delta_rmsea=np.nan,
             holds=pd.NA,
-            test="standard" if res.se_type == "standard" else "robust (unscaled difference)",
+            test="standard" if res.se_type == "standard" else "Satorra-Bentler (2001) scaled",
         )
         if prev is not None:
             pf = prev.fit
-            d, ddf, pv = lrt_difference((pf["chisq"], f["chisq"]), (pf["df"], f["df"]))
+            scaling = None
+            if res.se_type == "robust":
+                scaling = (pf["chisq_scaling_factor"], f["chisq_scaling_factor"])
+            d, ddf, pv = lrt_difference((pf["chisq"], f["chisq"]), (pf["df"], f["df"]), scaling)
             row.update(
                 delta_chisq=d,
                 delta_df=ddf,

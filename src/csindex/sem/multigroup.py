@@ -22,7 +22,10 @@ equal in every group (lavaan's rule).
 Estimation: Fisher scoring on the analytic gradient and expected information, then Newton steps
 on the Hessian from central differences of the analytic gradient. SEs: ``standard`` (expected
 information, lavaan ML) or ``robust`` (sandwich with observed-information bread and the case
-scores of every row, lavaan MLR; with ``sampling.weights``).
+scores of every row, lavaan MLR; with ``sampling.weights``). Robust fits also give lavaan's
+MLR scaling factor c = (sum_g tr(A1_g^-1 B1_g) - tr(A0^-1 B0)) / df (Yuan-Bentler, Mplus
+variant: h1 = unrestricted model at the sample moments, h0 = the sandwich's bread and meat),
+``chisq_scaling_factor`` and ``chisq_scaled`` = chi2 / c.
 """
 
 from __future__ import annotations
@@ -458,6 +461,13 @@ def fit_multigroup(
     se_z = np.sqrt(np.clip(np.diag(vcov), 0, None))
     estimates = _estimates(mg, z, se_z)
     fit = _fit_measures(mg, z, gdata, N, F)
+    if se == "robust" and fit["df"] > 0:
+        with np.errstate(all="ignore"):
+            h0 = float(np.trace(np.linalg.solve(bread, meat)))
+            h1 = sum(_h1_trace(gd) for gd in gdata)
+        c = (h1 - h0) / fit["df"]
+        fit["chisq_scaling_factor"] = float(c) if c > 0 else float("nan")
+        fit["chisq_scaled"] = fit["chisq"] / fit["chisq_scaling_factor"]
     return MultiGroupResult(
         spec=spec,
         structure=mg,
@@ -472,6 +482,33 @@ def fit_multigroup(
         gradient_max=gmax,
         iterations=iters,
     )
+
+
+def _h1_trace(gd: _GroupData) -> float:
+    """tr(A1^-1 B1) of the unrestricted (h1) model of one group, as lavaan's MLR test
+    (Yuan-Bentler, Mplus variant, h1 information "unstructured"): parameters (mu, vech Sigma)
+    at the sample moments; A1 = blockdiag(S^-1, 1/2 tr(S^-1 E_a S^-1 E_b)) per observation,
+    B1 = sum_i w_i^2 s_i s_i' / n_g (n_g the group's sum of weights), s_i the case scores."""
+    X, w = gd.X, gd.w
+    p = X.shape[1]
+    D = X - gd.mean
+    P = np.linalg.inv(gd.S)
+    iu = np.triu_indices(p)
+    PD = D @ P
+    half = np.where(iu[0] == iu[1], 0.5, 1.0)
+    sc = np.hstack([PD, (PD[:, iu[0]] * PD[:, iu[1]] - P[iu]) * half])
+    if w is not None:
+        sc *= w[:, None]
+    B1 = sc.T @ sc / gd.n
+    k = len(iu[0])
+    E = np.zeros((k, p, p))
+    E[np.arange(k), iu[0], iu[1]] = 1.0
+    E[np.arange(k), iu[1], iu[0]] = 1.0
+    PE = P[None] @ E
+    A1 = np.zeros((p + k, p + k))
+    A1[:p, :p] = P
+    A1[p:, p:] = 0.5 * np.einsum("aij,bji->ab", PE, PE)
+    return float(np.trace(np.linalg.solve(A1, B1)))
 
 
 def _meat(mg: MGStructure, z: np.ndarray, data: list[_GroupData]) -> np.ndarray:
