@@ -36,6 +36,7 @@ inv = invariance_tables(data, spec, mcfg, w, file=inp.responses)
 if inv is not None:
     log.info("\n%s", inv.summary())
     t.fit["invariance"] = inv.rule.describe()
+    t.fit["invariance_holds"] = {lv: inv.holds(lv) for lv in inv.levels}
 write_csv(inv.table if inv is not None else INVARIANCE_EMPTY, out.invariance)
 write_csv(with_groups(t.estimates, inv), out.estimates)
 write_csv(t.standardized, out.standardized)

@@ -209,3 +209,21 @@ def test_standard_ses_with_informative_weights_match_lavaan_sampling_weights():
     m = merged(res.estimates, lavaan("acsi_mobi_weighted_standard_estimates"))
     np.testing.assert_allclose(m["est"], m["est_lav"], rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(m["se"], m["se_lav"], rtol=1e-6, atol=1e-9)
+
+
+def test_fiml_analytic_hessian_equals_differences_of_the_analytic_gradient():
+    from csindex.sem import cbsem as cb
+
+    d = data("poldem_resid")
+    spec = ModelSpec.from_lavaan(MODELS["poldem_resid"])
+    X = d[spec.items].to_numpy(dtype=float)
+    X[np.random.default_rng(3).random(X.shape) < 0.1] = np.nan
+    d[spec.items] = X
+    res = fit_cbsem(d, spec, missing="ml")
+    assert res.admissibility.converged
+    Xp, _, _, n = cb._prepare(d, spec, None, listwise=False)
+    pats = cb._patterns(Xp, None)
+    z = np.concatenate([res.theta, res.mean]) * 1.01  # away from the optimum as well
+    Ha = cb._fiml_hessian(res.structure, z, pats, n)
+    Hn = cb._fiml_hessian_numeric(res.structure, z, pats, n)
+    np.testing.assert_allclose(Ha, Hn, rtol=1e-5, atol=1e-6 * np.abs(Hn).max())
