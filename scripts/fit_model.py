@@ -5,14 +5,15 @@ from csindex.workflow import setup_script
 log = setup_script(snakemake)
 
 from csindex.instrument import load_instrument  # noqa: E402
-from csindex.io import (  # noqa: E402
-    read_model_inputs,  # noqa: E402
-    write_csv,
-    write_json,
-    write_parquet,
-)
+from csindex.io import read_model_inputs, write_csv, write_json, write_parquet  # noqa: E402
 from csindex.sem.inputs import read_replicate_design  # noqa: E402
-from csindex.sem.outputs import fit_model, model_tables  # noqa: E402
+from csindex.sem.outputs import (  # noqa: E402
+    INVARIANCE_EMPTY,
+    fit_model,
+    invariance_tables,
+    model_tables,
+    with_groups,
+)
 from csindex.sem.spec import spec_from_config  # noqa: E402
 
 inp, out = snakemake.input, snakemake.output
@@ -31,7 +32,13 @@ t = model_tables(
 )
 log.info("SEs: %s", t.fit.get("se", t.fit.get("se_type")))
 
-write_csv(t.estimates, out.estimates)
+inv = invariance_tables(data, spec, mcfg, w, file=inp.responses)
+if inv is not None:
+    log.info("\n%s", inv.summary())
+    t.fit["invariance"] = inv.rule.describe()
+    t.fit["invariance_holds"] = {lv: inv.holds(lv) for lv in inv.levels}
+write_csv(inv.table if inv is not None else INVARIANCE_EMPTY, out.invariance)
+write_csv(with_groups(t.estimates, inv), out.estimates)
 write_csv(t.standardized, out.standardized)
 write_csv(t.effects, out.effects)
 write_csv(t.r2, out.r2)

@@ -130,9 +130,20 @@ def test_bad_weight_names_the_row(mobi):
         fit_cbsem(d, acsi_spec(MOBI_BLOCKS), weights="w")
 
 
-def test_standard_ses_with_weights_are_refused(mobi):
-    with pytest.raises(ConfigError, match="robust"):
-        fit_cbsem(mobi.assign(w=1.0), acsi_spec(MOBI_BLOCKS), weights="w", se="standard")
+def test_equal_weights_give_the_unweighted_fit_with_standard_ses(mobi):
+    spec = acsi_spec(MOBI_BLOCKS)
+    plain = fit_cbsem(mobi, spec)
+    ones = fit_cbsem(mobi.assign(w=2.5), spec, weights="w")
+    assert ones.se_type == "standard" and ones.equal_weights and not ones.weighted
+    np.testing.assert_allclose(ones.estimates["se"], plain.estimates["se"], rtol=1e-10)
+    np.testing.assert_allclose(ones.estimates["est"], plain.estimates["est"], rtol=1e-10)
+    unequal = mobi.assign(w=1.0 + (np.arange(len(mobi)) % 2))
+    assert fit_cbsem(unequal, spec, weights="w").se_type == "robust"
+
+
+def test_unknown_se_option_is_refused(mobi):
+    with pytest.raises(ConfigError, match="allowed: auto, standard, robust"):
+        fit_cbsem(mobi, acsi_spec(MOBI_BLOCKS), se="huber")
 
 
 def test_rows_with_missing_items_are_dropped_listwise(mobi):

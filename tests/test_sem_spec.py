@@ -124,8 +124,32 @@ def test_validate_against_data_columns_lists_missing_items():
         acsi_spec(BLOCKS).validate(columns=[i for i in acsi_spec(BLOCKS).items if i != "cl2"])
 
 
-def test_loading_fixed_on_a_non_marker_item_is_refused():
-    with pytest.raises(ConfigError, match="marker"):
-        ModelSpec.from_lavaan("A =~ a1 + 1*a2")
-    with pytest.raises(ConfigError, match="marker"):
-        ModelSpec.from_lavaan("A =~ NA*a1 + a2")
+def test_lavaan_modifiers_parse_to_fixed_free_labels_cross_loadings_and_defined():
+    s = ModelSpec.from_lavaan(
+        "A =~ NA*a1 + 1*a2 + a3\nB =~ b1 + l*b2 + a3\nB ~ p*A\nA ~~ 1*A\na1 ~~ B\nd := p*l"
+    )
+    assert s.blocks == {"A": ["a1", "a2", "a3"], "B": ["b1", "b2"]}
+    assert s.cross_loadings == [("B", "a3")]
+    assert s.freed == [("A", "=~", "a1")]
+    assert s.fixed == {("A", "=~", "a2"): 1.0, ("A", "~~", "A"): 1.0}
+    assert s.labels == {("B", "=~", "b2"): "l", ("B", "~", "A"): "p"}
+    assert s.covariances == [("a1", "B")]
+    assert s.defined == [("d", "p*l")]
+    assert ModelSpec.from_lavaan(s.to_lavaan()).to_dict() == s.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("syntax", "token"),
+    [
+        ("A =~ a1 + start(0.5)*a2", "start(0.5)*"),
+        ("A =~ a1 + a2\nA ~ 1", "~ 1"),
+        ("A =~ a1 + a2\nd := q*2", "'q'"),
+        ("A =~ a1 + a2\na1 == a2", "'=='"),
+        ("A =~ a1 + a2\nd := __import__('os')", "only"),
+    ],
+)
+def test_unsupported_lavaan_syntax_names_the_offending_token(syntax, token):
+    with pytest.raises(ConfigError) as e:
+        ModelSpec.from_lavaan(syntax)
+    assert token in str(e.value)
+    assert "model.syntax" in str(e.value)

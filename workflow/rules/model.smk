@@ -24,6 +24,7 @@ rule fit_model:
         outer_weights=f"{OUT}/model/outer_weights.csv",
         scores=f"{OUT}/model/scores.parquet",
         admissibility=f"{OUT}/model/admissibility.json",
+        invariance=f"{OUT}/model/invariance.csv",
     params:
         model=config["model"],
     log:

@@ -50,25 +50,49 @@ from .spec import ModelSpec
 
 Z975 = float(stats.norm.ppf(0.975))
 
-LAM, BETA, PSI, THETA = 0, 1, 2, 3
-_OPS = {LAM: "=~", BETA: "~", PSI: "~~", THETA: "~~"}
+LAM, BETA, PSI, THETA, XCOV = 0, 1, 2, 3, 4
 
 
 # --------------------------------------------------------------------------- structure
 @dataclass
 class Structure:
-    """Parameter layout of a :class:`ModelSpec` (free and fixed parameters, lavaan order)."""
+    """Parameter layout of a :class:`ModelSpec` (free and fixed parameters, lavaan order).
+
+    The model matrices are filled from *elements* (``kind``, ``row``, ``col``: one matrix entry
+    each); ``emap`` maps every element to its free parameter, so parameters sharing a label
+    (equality constraints) are one free parameter filling several entries. Kinds: LAM
+    (Lambda[item, construct]), BETA (B[to, from]), PSI (Psi[k, l]), THETA (Theta[i, j]) and XCOV
+    (Phi[construct, item] = Cov(zeta_construct, eps_item), a construct-item covariance).
+    """
 
     spec: ModelSpec
     items: list[str]
     constructs: list[str]
-    kind: np.ndarray  # (q,) LAM/BETA/PSI/THETA
-    row: np.ndarray  # (q,) first index (item for LAM/THETA, construct for BETA/PSI)
-    col: np.ndarray  # (q,) second index
-    table: pd.DataFrame  # lhs, op, rhs, free (index into theta or -1), fixed value
+    kind: np.ndarray  # (qe,) LAM/BETA/PSI/THETA/XCOV per element
+    row: np.ndarray  # (qe,) first index (item for LAM/THETA, construct for BETA/PSI/XCOV)
+    col: np.ndarray  # (qe,) second index
+    table: pd.DataFrame  # lhs, op, rhs, free (index into theta or -1), fixed value, label
     lam0: np.ndarray  # (p, m) fixed loadings
     theta0: np.ndarray  # (p, p) fixed error (co)variances
     fixed_zero_items: tuple[str, ...]
+    emap: np.ndarray = None  # (qe,) free-parameter index of each element
+    b0: np.ndarray = None  # (m, m) fixed paths
+    psi0: np.ndarray = None  # (m, m) fixed latent (co)variances
+    nfree: int = 0
+
+    def __post_init__(self) -> None:
+        if self.emap is None:
+            self.emap = np.arange(len(self.kind))
+            self.nfree = len(self.kind)
+        if self.b0 is None:
+            self.b0 = np.zeros((self.m, self.m))
+        if self.psi0 is None:
+            self.psi0 = np.zeros((self.m, self.m))
+        K = np.zeros((len(self.kind), self.nfree))
+        K[np.arange(len(self.kind)), self.emap] = 1.0
+        self.K = K
+        self.has_xcov = bool(np.any(self.kind == XCOV))
+        self.reduced = bool(self.nfree != len(self.kind))
 
     @property
     def p(self) -> int:
@@ -80,18 +104,29 @@ class Structure:
 
     @property
     def q(self) -> int:
+        return self.nfree
+
+    @property
+    def qe(self) -> int:
         return len(self.kind)
 
     def labels(self) -> list[str]:
-        """Parameter names ``lhs op rhs`` without spaces, e.g. ``CS~PQ``, ``PQ=~PERQ2``."""
-        t = self.table[self.table["free"] >= 0].sort_values("free")
+        """Parameter names ``lhs op rhs`` without spaces, e.g. ``CS~PQ``, ``PQ=~PERQ2`` (the
+        first row of each free parameter)."""
+        t = self.table[self.table["free"] >= 0].drop_duplicates("free").sort_values("free")
         return [f"{a}{o}{b}" for a, o, b in zip(t["lhs"], t["op"], t["rhs"], strict=True)]
 
 
 def build_structure(
     spec: ModelSpec, item_variances: Mapping[str, float] | None = None
 ) -> Structure:
-    """Free/fixed parameters of ``spec`` in lavaan's parameter-table order."""
+    """Free/fixed parameters of ``spec`` in lavaan's parameter-table order.
+
+    Defaults as lavaan ``sem()``: the first item of a block is the marker (loading 1), other
+    loadings, paths, residual and latent variances and the covariances among exogenous
+    constructs are free; ``spec.fixed`` fixes, ``spec.freed`` frees (``NA*``) and
+    ``spec.labels`` names parameters (a label shared by several rows makes them one parameter).
+    """
     items, cons = spec.items, spec.constructs
     ii = {x: k for k, x in enumerate(items)}
     cc = {c: k for k, c in enumerate(cons)}
@@ -100,32 +135,72 @@ def build_structure(
     kind: list[int] = []
     r_: list[int] = []
     c_: list[int] = []
+    emap: list[int] = []
     lam0 = np.zeros((p, m))
     theta0 = np.zeros((p, p))
+    b0 = np.zeros((m, m))
+    psi0 = np.zeros((m, m))
     fixed_zero: list[str] = []
+    by_label: dict[str, int] = {}
+    nfree = 0
+    freed = set(spec.freed)
 
-    def free(k: int, a: int, b: int, lhs: str, op: str, rhs: str) -> None:
-        rows.append({"lhs": lhs, "op": op, "rhs": rhs, "free": len(kind), "value": np.nan})
+    def lookup(d, lhs, op, rhs):
+        if (lhs, op, rhs) in d:
+            return d[(lhs, op, rhs)]
+        if op == "~~" and (rhs, op, lhs) in d:
+            return d[(rhs, op, lhs)]
+        return None
+
+    def add(k: int, a: int, b: int, lhs: str, op: str, rhs: str, default: float | None = None):
+        nonlocal nfree
+        label = lookup(spec.labels, lhs, op, rhs) or ""
+        value = lookup(spec.fixed, lhs, op, rhs)
+        is_freed = (lhs, op, rhs) in freed or (op == "~~" and (rhs, op, lhs) in freed)
+        if value is None and default is not None and not is_freed:
+            value = default
+        if value is not None:
+            rows.append(
+                {"lhs": lhs, "op": op, "rhs": rhs, "free": -1, "value": value, "label": label}
+            )
+            if k == LAM:
+                lam0[a, b] = value
+            elif k == BETA:
+                b0[a, b] = value
+            elif k in (PSI, THETA):
+                mat = psi0 if k == PSI else theta0
+                mat[a, b] = mat[b, a] = value
+            elif value != 0.0:
+                raise ConfigError(
+                    f"'{lhs} ~~ {value}*{rhs}': a construct-item covariance may be free or 0",
+                    key="model.syntax",
+                )
+            return
+        if label and label in by_label:
+            j = by_label[label]
+        else:
+            j = nfree
+            nfree += 1
+            if label:
+                by_label[label] = j
+        rows.append({"lhs": lhs, "op": op, "rhs": rhs, "free": j, "value": np.nan, "label": label})
         kind.append(k)
         r_.append(a)
         c_.append(b)
-
-    def fixed(lhs: str, op: str, rhs: str, value: float) -> None:
-        rows.append({"lhs": lhs, "op": op, "rhs": rhs, "free": -1, "value": float(value)})
+        emap.append(j)
 
     for c, its in spec.blocks.items():
         for k, it in enumerate(its):
-            if k == 0:
-                lam0[ii[it], cc[c]] = 1.0
-                fixed(c, "=~", it, 1.0)
-            else:
-                free(LAM, ii[it], cc[c], c, "=~", it)
+            add(LAM, ii[it], cc[c], c, "=~", it, 1.0 if k == 0 else None)
+        for c2, it in spec.cross_loadings:
+            if c2 == c:
+                add(LAM, ii[it], cc[c], c, "=~", it)
     for c in spec.endogenous:
         for a in spec.predecessors(c):
-            free(BETA, cc[c], cc[a], c, "~", a)
+            add(BETA, cc[c], cc[a], c, "~", a)
     single = {its[0] for its in spec.blocks.values() if len(its) == 1}
     for it in items:
-        if it in single:
+        if it in single and lookup(spec.fixed, it, "~~", it) is None:
             v = 0.0
             if spec.single_indicator_error_share > 0:
                 if item_variances is None:
@@ -134,26 +209,28 @@ def build_structure(
                         key="model.single_indicator_error_share",
                     )
                 v = spec.single_indicator_error_share * float(item_variances[it])
-            else:
-                fixed_zero.append(it)
-            theta0[ii[it], ii[it]] = v
-            fixed(it, "~~", it, v)
+            add(THETA, ii[it], ii[it], it, "~~", it, v)
         else:
-            free(THETA, ii[it], ii[it], it, "~~", it)
+            add(THETA, ii[it], ii[it], it, "~~", it)
+        if theta0[ii[it], ii[it]] == 0.0 and not any(
+            r["lhs"] == it and r["op"] == "~~" and r["rhs"] == it and r["free"] >= 0 for r in rows
+        ):
+            fixed_zero.append(it)
     for c in cons:
-        free(PSI, cc[c], cc[c], c, "~~", c)
+        add(PSI, cc[c], cc[c], c, "~~", c)
     exo = spec.exogenous
     pairs = [(exo[i], exo[j]) for i in range(len(exo)) for j in range(i + 1, len(exo))]
-    for a, b in pairs + [x for x in spec.covariances if x not in pairs]:
+    given = {frozenset(x) for x in spec.covariances}
+    extra = [x for x in spec.covariances if frozenset(x) not in {frozenset(y) for y in pairs}]
+    del given
+    for a, b in pairs + extra:
         if a in cc and b in cc:
-            free(PSI, cc[a], cc[b], a, "~~", b)
+            add(PSI, cc[a], cc[b], a, "~~", b)
         elif a in ii and b in ii:
-            free(THETA, ii[a], ii[b], a, "~~", b)
+            add(THETA, ii[a], ii[b], a, "~~", b)
         else:
-            raise ConfigError(
-                f"covariance {a} ~~ {b} mixes a construct and an item; not supported",
-                key="model.covariances",
-            )
+            con, it = (a, b) if a in cc else (b, a)
+            add(XCOV, cc[con], ii[it], a, "~~", b)
     return Structure(
         spec=spec,
         items=items,
@@ -165,44 +242,59 @@ def build_structure(
         lam0=lam0,
         theta0=theta0,
         fixed_zero_items=tuple(fixed_zero),
+        emap=np.array(emap, dtype=int),
+        b0=b0,
+        psi0=psi0,
+        nfree=nfree,
     )
 
 
 # --------------------------------------------------------------------------- batched engine
 def _matrices(st: Structure, theta: np.ndarray):
-    """Lambda, B, Psi, Theta for a batch of parameter vectors theta (R, q)."""
+    """Lambda, B, Psi, Theta, Phi for a batch of parameter vectors theta (R, q)."""
     R = theta.shape[0]
     p, m = st.p, st.m
+    te = theta[:, st.emap]
     Lam = np.broadcast_to(st.lam0, (R, p, m)).copy()
-    B = np.zeros((R, m, m))
-    Psi = np.zeros((R, m, m))
+    B = np.broadcast_to(st.b0, (R, m, m)).copy()
+    Psi = np.broadcast_to(st.psi0, (R, m, m)).copy()
     Th = np.broadcast_to(st.theta0, (R, p, p)).copy()
-    for k, mat in ((LAM, Lam), (BETA, B)):
+    Phi = np.zeros((R, m, p))
+    for k, mat in ((LAM, Lam), (BETA, B), (XCOV, Phi)):
         sel = np.nonzero(st.kind == k)[0]
-        mat[:, st.row[sel], st.col[sel]] = theta[:, sel]
+        mat[:, st.row[sel], st.col[sel]] = te[:, sel]
     for k, mat in ((PSI, Psi), (THETA, Th)):
         sel = np.nonzero(st.kind == k)[0]
-        mat[:, st.row[sel], st.col[sel]] = theta[:, sel]
-        mat[:, st.col[sel], st.row[sel]] = theta[:, sel]
-    return Lam, B, Psi, Th
+        mat[:, st.row[sel], st.col[sel]] = te[:, sel]
+        mat[:, st.col[sel], st.row[sel]] = te[:, sel]
+    return Lam, B, Psi, Th, Phi
 
 
 def implied(st: Structure, theta: np.ndarray):
     """Model matrices and implied covariances for theta (R, q): dict of batched arrays."""
-    Lam, B, Psi, Th = _matrices(st, theta)
+    Lam, B, Psi, Th, Phi = _matrices(st, theta)
     eye = np.eye(st.m)
     A = np.linalg.inv(eye[None] - B)
     C = A @ Psi @ np.swapaxes(A, 1, 2)
     H = Lam @ C
     Sigma = H @ np.swapaxes(Lam, 1, 2) + Th
-    return {"Lambda": Lam, "B": B, "Psi": Psi, "Theta": Th, "A": A, "C": C, "H": H, "Sigma": Sigma}
+    out = {"Lambda": Lam, "B": B, "Psi": Psi, "Theta": Th, "Phi": Phi, "A": A, "C": C, "H": H}
+    if st.has_xcov:  # Cov(eta, eps) = A Phi adds Lambda A Phi + its transpose
+        AP = A @ Phi
+        LAP = Lam @ AP
+        Sigma = Sigma + LAP + np.swapaxes(LAP, 1, 2)
+        out["H"] = H + np.swapaxes(AP, 1, 2)  # (p, m): d Sigma / d Lambda and d B use H + (A Phi)'
+        out["Hc"] = H
+        out["AP"] = AP
+    out["Sigma"] = Sigma
+    return out
 
 
 def _ab(st: Structure, mats: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Vectors a_j, b_j (R, q, p) with dSigma/dtheta_j = a_j b_j' + b_j a_j'."""
     Lam, A, H = mats["Lambda"], mats["A"], mats["H"]
     R = Lam.shape[0]
-    p, q = st.p, st.q
+    p, q = st.p, st.qe
     eye = np.eye(p)
     U = Lam @ A
     a = np.empty((R, q, p))
@@ -221,6 +313,9 @@ def _ab(st: Structure, mats: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndar
     half = np.where(st.row[s] == st.col[s], 0.5, 1.0)
     a[:, s] = eye[st.row[s]][None]
     b[:, s] = eye[st.col[s]][None] * half[None, :, None]
+    s = np.nonzero(st.kind == XCOV)[0]
+    a[:, s] = eye[st.col[s]][None]
+    b[:, s] = np.swapaxes(U[:, :, st.row[s]], 1, 2)
     return a, b
 
 
@@ -266,13 +361,20 @@ def _grad_info(st: Structure, mats, Sinv: np.ndarray, S: np.ndarray, info: bool 
     a, b = _ab(st, mats)
     M = Sinv - Sinv @ S @ Sinv
     g = 2.0 * np.einsum("rqp,rqp->rq", a @ M, b)
+    if st.reduced:
+        g = g @ st.K
     if not info:
         return g, None, a, b
-    q = st.q
+    q = st.qe
     P = np.concatenate([a, b], axis=1)
     K = P @ Sinv @ np.swapaxes(P, 1, 2)
     Kaa, Kab, Kba, Kbb = K[:, :q, :q], K[:, :q, q:], K[:, q:, :q], K[:, q:, q:]
-    return g, Kaa * Kbb + Kab * Kba, a, b
+    return g, _reduce(st, Kaa * Kbb + Kab * Kba), a, b
+
+
+def _reduce(st: Structure, Me: np.ndarray) -> np.ndarray:
+    """K' M K: an element-level (R, qe, qe) matrix in the free parameters (R, q, q)."""
+    return st.K.T @ Me @ st.K if st.reduced else Me
 
 
 def _hessian_analytic(
@@ -285,7 +387,7 @@ def _hessian_analytic(
     Sigma = Lambda A Psi A' Lambda' + Theta (nonzero for loading/loading, loading/path,
     loading/psi, path/path and path/psi pairs).
     """
-    q = st.q
+    q = st.qe
     a, b = _ab(st, mats) if ab is None else ab
     P = Sinv
     W = P @ S @ P
@@ -352,7 +454,8 @@ def _hessian_analytic(
     T[:, Bp[:, None], Ps[None, :]] = v
     T[:, Ps[:, None], Bp[None, :]] = np.swapaxes(v, 1, 2)
     H = H + T
-    return 0.5 * (H + np.swapaxes(H, 1, 2)), Paa * Pbb + Pab * Pba
+    H = 0.5 * (H + np.swapaxes(H, 1, 2))
+    return _reduce(st, H), _reduce(st, Paa * Pbb + Pab * Pba)
 
 
 def _fisher_scoring(
@@ -370,6 +473,7 @@ def _fisher_scoring(
     Returns theta, F, converged, iterations, largest |gradient| element."""
     theta = theta.copy()
     R = theta.shape[0]
+    newton = newton and not st.has_xcov  # no analytic Hessian with construct-item covariances
     logdet_s = np.linalg.slogdet(S)[1]
     F, mats, Sinv, ok = _objective(st, theta, S, logdet_s)
     active = ok.copy()
@@ -468,7 +572,10 @@ def _gradient(st: Structure, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
 
 
 def _exact_hessian(st: Structure, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """Analytic Hessian of F at one parameter vector theta (q,)."""
+    """Analytic Hessian of F at one parameter vector theta (q,) (central differences of the
+    analytic gradient for a model with construct-item covariances)."""
+    if st.has_xcov:
+        return _hessian(st, theta, S)
     mats = implied(st, theta[None])
     Sinv, _, _ = _chol_inv(mats["Sigma"])
     return _hessian_analytic(st, mats, Sinv, S[None])[0][0]
@@ -564,6 +671,22 @@ def _prepare(
     return X, w, ok, n
 
 
+def _equal_weights(data: pd.DataFrame, weights: Any) -> bool:
+    """True when survey weights are given and all equal (positive, finite): they carry no
+    design information, so the fit is lavaan's without ``sampling.weights``."""
+    if weights is None:
+        return False
+    if isinstance(weights, str):
+        if not isinstance(data, pd.DataFrame) or weights not in data.columns:
+            return False
+        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+    else:
+        w = np.asarray(weights, dtype=float).reshape(-1)
+    if w.size == 0 or not np.all(np.isfinite(w)) or not np.all(w > 0):
+        return False  # bad weights: _prepare names the row
+    return bool(w.max() - w.min() <= 1e-12 * w.max())
+
+
 def weighted_cov(
     X: np.ndarray, w: np.ndarray | None = None, chunk: int = 65536
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -609,27 +732,39 @@ def _check_moments(S: np.ndarray, items: list[str], n: int, file: str | None) ->
 
 # --------------------------------------------------------------------------- start values
 def _start_simple(st: Structure, S: np.ndarray) -> np.ndarray:
+    """Moment-based start values (lavaan's "simple" spirit): loadings from the marker's
+    covariances, half the (marker) variance for variances, zero elsewhere."""
     theta = np.zeros(st.q)
     marker = {c: st.items.index(its[0]) for c, its in st.spec.blocks.items()}
-    cidx = {c: k for k, c in enumerate(st.constructs)}
     mk = np.array([marker[c] for c in st.constructs])
+    home = {it: c for c, its in st.spec.blocks.items() for it in its}
+    scaled = st.lam0.any(axis=0)  # constructs scaled by a fixed loading
+    first = {}
+    for e, j in enumerate(st.emap):
+        first.setdefault(int(j), e)
     for j in range(st.q):
-        k, a, b = st.kind[j], st.row[j], st.col[j]
+        e = first[j]
+        k, a, b = st.kind[e], st.row[e], st.col[e]
         if k == LAM:
             mi = mk[b]
-            theta[j] = S[a, mi] / S[mi, mi]
-        elif k == BETA:
-            theta[j] = 0.0
+            if home[st.items[a]] != st.constructs[b]:
+                theta[j] = 0.0  # cross-loading
+            elif scaled[b]:
+                theta[j] = S[a, mi] / S[mi, mi]
+            else:  # freed marker: the construct's variance is fixed (usually 1)
+                v = st.psi0[b, b] if st.psi0[b, b] > 0 else 1.0
+                theta[j] = np.sqrt(0.5 * S[a, a] / v)
         elif k == PSI:
             theta[j] = 0.5 * S[mk[a], mk[a]] if a == b else 0.0
-        else:
+        elif k == THETA:
             theta[j] = 0.5 * S[a, a] if a == b else 0.0
-    del cidx
     return theta
 
 
 def _start_semopy(st: Structure, X: np.ndarray, S: np.ndarray) -> np.ndarray:
     """Start values from semopy's ML fit of the same lavaan-style model."""
+    if st.spec.cbsem_only or st.has_xcov:  # lavaan modifiers: semopy reads them differently
+        return _start_simple(st, S)
     import semopy
 
     desc = st.spec.to_lavaan({it: S[k, k] for k, it in enumerate(st.items)})
@@ -654,7 +789,7 @@ def _start_semopy(st: Structure, X: np.ndarray, S: np.ndarray) -> np.ndarray:
 
 
 def _free_keys(st: Structure) -> list[tuple[str, str, str]]:
-    t = st.table[st.table["free"] >= 0].sort_values("free")
+    t = st.table[st.table["free"] >= 0].drop_duplicates("free").sort_values("free")
     return list(zip(t["lhs"], t["op"], t["rhs"], strict=True))
 
 
@@ -682,6 +817,7 @@ class CBSEMResult:
     mean: np.ndarray
     used_rows: np.ndarray
     information: np.ndarray = field(repr=False, default=None)
+    equal_weights: bool = False  # weights given but all equal: fitted unweighted
 
     def to_frame(self) -> pd.DataFrame:
         """The parameter table with the standardized estimate (lhs, op, rhs, est, se, ...)."""
@@ -755,7 +891,12 @@ class CBSEMResult:
 
 
 def _std_all(st: Structure, theta: np.ndarray) -> np.ndarray:
-    """std.all of every parameter-table row, for a batch theta (R, q) -> (R, rows)."""
+    """std.all of every parameter-table row, for a batch theta (R, q) -> (R, rows).
+
+    Loadings and paths are scaled by the model-implied SDs; a variance is divided by the
+    implied total variance; a covariance between residuals (theta_ij) or disturbances (psi_kl)
+    by the residual SDs, sqrt(theta_ii theta_jj) or sqrt(psi_kk psi_ll), as lavaan's
+    ``standardizedSolution`` (``cov.std = TRUE``)."""
     mats = implied(st, theta)
     Lam, B, Psi, Th, C, Sig = (mats[k] for k in ("Lambda", "B", "Psi", "Theta", "C", "Sigma"))
     sdx = np.sqrt(np.diagonal(Sig, axis1=1, axis2=2))
@@ -772,12 +913,59 @@ def _std_all(st: Structure, theta: np.ndarray) -> np.ndarray:
         elif op == "~":
             k, k2 = cc[lhs], cc[rhs]
             out[:, r] = B[:, k, k2] * sdl[:, k2] / sdl[:, k]
+        elif (lhs in cc) != (rhs in cc):  # construct-item covariance Cov(zeta_k, eps_i)
+            k, i = (cc[lhs], ii[rhs]) if lhs in cc else (cc[rhs], ii[lhs])
+            out[:, r] = mats["Phi"][:, k, i] / np.sqrt(Psi[:, k, k] * Th[:, i, i])
         elif lhs in cc:
             k, k2 = cc[lhs], cc[rhs]
-            out[:, r] = Psi[:, k, k2] / (sdl[:, k] * sdl[:, k2])
+            if k == k2:
+                out[:, r] = Psi[:, k, k] / sdl[:, k] ** 2
+            else:  # lavaan cov.std: the (residual) variances of the two disturbances
+                out[:, r] = Psi[:, k, k2] / np.sqrt(Psi[:, k, k] * Psi[:, k2, k2])
         else:
             i, j = ii[lhs], ii[rhs]
-            out[:, r] = Th[:, i, j] / (sdx[:, i] * sdx[:, j])
+            if i == j:
+                out[:, r] = Th[:, i, i] / sdx[:, i] ** 2
+            else:  # lavaan cov.std: the residual variances of the two items
+                out[:, r] = Th[:, i, j] / np.sqrt(Th[:, i, i] * Th[:, j, j])
+    return out
+
+
+def _defined(st: Structure, theta: np.ndarray) -> np.ndarray:
+    """Defined parameters (lavaan ``:=``) for a batch theta (R, q) -> (R, n_defined).
+
+    Each expression is evaluated on the labelled parameters (free: theta; fixed: its value)
+    and the earlier defined parameters; only + - * / ** and numbers (checked when parsed)."""
+    import ast
+
+    R = theta.shape[0]
+    env: dict[str, np.ndarray] = {}
+    for lab, fr, val in zip(st.table["label"], st.table["free"], st.table["value"], strict=True):
+        if lab and lab not in env:
+            env[lab] = theta[:, fr] if fr >= 0 else np.full(R, val)
+    ops = {
+        ast.Add: np.add,
+        ast.Sub: np.subtract,
+        ast.Mult: np.multiply,
+        ast.Div: np.divide,
+        ast.Pow: np.power,
+    }
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.BinOp):
+            return ops[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp):
+            v = ev(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.Name):
+            return env[node.id]
+        return np.full(R, float(node.value))
+
+    out = np.empty((R, len(st.spec.defined)))
+    for k, (nm, expr) in enumerate(st.spec.defined):
+        env[nm] = out[:, k] = ev(ast.parse(expr.replace("^", "**"), mode="eval"))
     return out
 
 
@@ -822,7 +1010,10 @@ def _score_weights(st: Structure, theta: np.ndarray) -> np.ndarray:
     """Regression factor-score weights W = C Lambda' Sigma^-1 -> (R, m, p)."""
     mats = implied(st, theta)
     Sinv = np.linalg.inv(mats["Sigma"])
-    return mats["C"] @ np.swapaxes(mats["Lambda"], 1, 2) @ Sinv
+    cov = mats["C"] @ np.swapaxes(mats["Lambda"], 1, 2)  # Cov(eta, x)
+    if st.has_xcov:
+        cov = cov + mats["AP"]
+    return cov @ Sinv
 
 
 def _jacobian(fun, theta: np.ndarray) -> np.ndarray:
@@ -866,6 +1057,19 @@ def _tables(st: Structure, theta: np.ndarray, vcov: np.ndarray, se_free: np.ndar
     )
     fixed_rows = free < 0
     estimates.loc[fixed_rows, ["z", "pvalue"]] = np.nan
+    if spec.defined:  # lavaan ":=" rows, delta-method SEs
+        def_fun = lambda th: _defined(st, th)  # noqa: E731
+        dv = def_fun(theta[None])[0]
+        dse = _delta_se(def_fun, theta, vcov)
+        defined = pd.DataFrame(
+            {
+                "lhs": [d[0] for d in spec.defined],
+                "op": ":=",
+                "rhs": [d[1].replace(" ", "") for d in spec.defined],  # as lavaan
+                **_ztable(dv, dse),
+            }
+        )
+        estimates = pd.concat([estimates, defined], ignore_index=True)
 
     std_fun = lambda th: _std_all(st, th)  # noqa: E731
     with np.errstate(invalid="ignore", divide="ignore"):  # NaN for a negative variance
@@ -986,10 +1190,63 @@ def _fiml_obj(st: Structure, z: np.ndarray, pats: list[_Pattern], N: float, grad
         return -2.0 * ll / N, None
     a, b = _ab(st, mats)
     gth = 2.0 * np.einsum("qp,pr,qr->q", a[0], G, b[0])
+    if st.reduced:
+        gth = gth @ st.K
     return -2.0 * ll / N, -2.0 / N * np.concatenate([gth, gmu])
 
 
 def _fiml_hessian(st: Structure, z: np.ndarray, pats: list[_Pattern], N: float) -> np.ndarray:
+    """Observed Hessian of f = -2 ll / N in (theta, mu), analytic.
+
+    Pattern k contributes n_k/N times the Hessian of F_k = log|Sigma_oo| + tr(P_oo T_k),
+    T_k = S_k + d d', d = mean_k - mu_o. With P~ = E_o' P_oo E_o (zero outside the observed
+    items) and T~ = E_o' T_k E_o, the theta-theta block is the complete-data Hessian
+    (:func:`_hessian_analytic`) at (P~, T~), all patterns in one batch; d2F/dtheta_j dmu =
+    2 P~ dSigma_j P~ d~ and d2F/dmu2 = 2 P~. Central differences of the analytic gradient
+    where no analytic Hessian exists (construct-item covariances)."""
+    if st.has_xcov:
+        return _fiml_hessian_numeric(st, z, pats, N)
+    q = st.q
+    mats1 = implied(st, z[None, :q])
+    Sig = mats1["Sigma"][0]
+    p = Sig.shape[0]
+    K = len(pats)
+    Pt = np.zeros((K, p, p))
+    Tt = np.zeros((K, p, p))
+    dt = np.zeros((K, p))
+    nk = np.array([pt.n for pt in pats])
+    mu = z[q:]
+    for k, pt in enumerate(pats):  # loop over missing-data patterns, not respondents
+        o = pt.o
+        ix = np.ix_(o, o)
+        Pt[k][ix] = np.linalg.inv(Sig[ix])
+        d = pt.mean - mu[o]
+        Tt[k][ix] = pt.S + np.outer(d, d)
+        dt[k, o] = d
+    mats = {key: np.broadcast_to(v, (K, *v.shape[1:])) for key, v in mats1.items()}
+    a1, b1 = _ab(st, mats1)
+    ab = (np.broadcast_to(a1, (K, *a1.shape[1:])), np.broadcast_to(b1, (K, *b1.shape[1:])))
+    Hk, _ = _hessian_analytic(st, mats, Pt, Tt, ab=ab)
+    w = nk / N
+    H = np.zeros((q + p, q + p))
+    H[:q, :q] = np.einsum("k,kij->ij", w, Hk)
+    Pa = np.einsum("kij,qj->kqi", Pt, a1[0])  # P~ a_j  (K, qe, p)
+    Pb = np.einsum("kij,qj->kqi", Pt, b1[0])
+    Pd = np.einsum("kij,kj->ki", Pt, dt)  # P~ d~
+    bPd = np.einsum("qj,kj->kq", b1[0], Pd)
+    aPd = np.einsum("qj,kj->kq", a1[0], Pd)
+    Hm = 2.0 * np.einsum("k,kqi->qi", w, Pa * bPd[:, :, None] + Pb * aPd[:, :, None])
+    if st.reduced:
+        Hm = st.K.T @ Hm
+    H[:q, q:] = Hm
+    H[q:, :q] = Hm.T
+    H[q:, q:] = 2.0 * np.einsum("k,kij->ij", w, Pt)
+    return (H + H.T) / 2
+
+
+def _fiml_hessian_numeric(
+    st: Structure, z: np.ndarray, pats: list[_Pattern], N: float
+) -> np.ndarray:
     """Hessian of f by central differences of the analytic gradient."""
     k = z.size
     h = 1e-5 * np.maximum(1.0, np.abs(z))
@@ -1003,12 +1260,43 @@ def _fiml_hessian(st: Structure, z: np.ndarray, pats: list[_Pattern], N: float) 
     return (H + H.T) / 2
 
 
+def _fiml_info(st: Structure, z: np.ndarray, pats: list[_Pattern], N: float) -> np.ndarray:
+    """Expected information per observation of (theta, mu) under FIML:
+    sum_k n_k/N [1/2 tr(P_k dS_j P_k dS_l) (covariance part) + e_o' P_k e_o (means)], P_k the
+    inverse of Sigma over pattern k's observed items; dS_j = a_j b_j' + b_j a_j' (analytic)."""
+    q = st.q
+    mats = implied(st, z[None, :q])
+    a, b = _ab(st, mats)
+    a, b = a[0], b[0]
+    Sig = mats["Sigma"][0]
+    p = Sig.shape[0]
+    qe = st.qe
+    I_cov = np.zeros((qe, qe))
+    I_mu = np.zeros((p, p))
+    for pt in pats:  # loop over missing-data patterns, not respondents
+        o = pt.o
+        P = np.linalg.inv(Sig[np.ix_(o, o)])
+        Q = np.concatenate([a[:, o], b[:, o]])
+        K = Q @ P @ Q.T
+        I_cov += pt.n * (K[:qe, :qe] * K[qe:, qe:] + K[:qe, qe:] * K[qe:, :qe])
+        I_mu[np.ix_(o, o)] += pt.n * P
+    out = np.zeros((q + p, q + p))
+    out[:q, :q] = st.K.T @ I_cov @ st.K if st.reduced else I_cov
+    out[q:, q:] = I_mu
+    return out / N
+
+
 def _fiml_newton(st, z, pats, N, gtol, max_iter):
+    """Fisher scoring (analytic gradient and expected information) until the gradient is
+    small, then Newton steps on the Hessian of the analytic gradient to ``gtol``."""
     f, g = _fiml_obj(st, z, pats, N)
     it = 0
     gnorm = float(np.abs(g).max()) if g is not None else np.inf
+    newton = False
     while it < max_iter and np.isfinite(gnorm) and gnorm >= gtol:
-        H = _fiml_hessian(st, z, pats, N)
+        if not newton and gnorm < 1e-6:
+            newton = True
+        H = _fiml_hessian(st, z, pats, N) if newton else 2.0 * _fiml_info(st, z, pats, N)
         if not np.all(np.isfinite(H)):
             break
         ev, V = np.linalg.eigh(H)
@@ -1022,7 +1310,10 @@ def _fiml_newton(st, z, pats, N, gtol, max_iter):
                 break
             t /= 2
         else:
-            break
+            if newton:
+                break
+            newton = True  # Fisher scoring stalled: Newton from here
+            continue
         it += 1
         gnorm = float(np.abs(g).max())
     return z, gnorm, it
@@ -1165,8 +1456,11 @@ def fit_cbsem(
     data : DataFrame with the item columns of ``spec`` (numeric; rows with a missing item are
         dropped, listwise, as lavaan's default).
     weights : column name or array of survey weights (normalised to sum to n), or None.
-    se : "standard" (expected information; default without weights), "robust" (sandwich, as
-        lavaan MLR; default and required with weights) or "auto"/None (choose as said).
+        Weights that are all equal carry no design information: the fit is then the
+        unweighted one (as lavaan without ``sampling.weights``; ``equal_weights`` is set).
+    se : "standard" (expected information, as lavaan ML; with informative weights as lavaan
+        ``sampling.weights`` with ``se = "standard"``), "robust" (sandwich, as lavaan MLR) or
+        "auto"/None: robust with informative weights, else standard.
     start : "semopy" (semopy's fit, the modelling front end), "simple", or a parameter vector.
     gtol : convergence when the largest |dF/dtheta| is below this.
     correlation_limit : latent correlations above it are reported as near-unidentification.
@@ -1175,25 +1469,24 @@ def fit_cbsem(
         information; chi-square against the EM-estimated unrestricted model).
     file : name of the data file, for error messages.
     """
-    if se is None or se == "auto":
-        se = "robust" if weights is not None else "standard"
-    if se not in ("standard", "robust"):
+    if se not in (None, "auto", "standard", "robust"):
         raise ConfigError(
             f"se {se!r} not allowed; allowed: auto, standard, robust", key="model.cbsem.se"
         )
-    if weights is not None and se != "robust":
-        raise ConfigError(
-            "with survey weights only robust (sandwich) standard errors are valid; use "
-            "se='robust' (or replicate weights via cbsem_replicates)",
-            key="model.cbsem.se",
-        )
+    equal_weights = _equal_weights(data, weights)
+    if equal_weights:
+        weights = None
+    if se is None or se == "auto":
+        se = "robust" if weights is not None else "standard"
     spec.validate()
     if missing not in ("listwise", "ml"):
         raise ConfigError(
             f"missing {missing!r} not allowed; allowed: listwise, ml", key="model.cbsem.missing"
         )
     if missing == "ml":
-        return _fit_fiml(data, spec, weights, se, start, gtol, max_iter, correlation_limit, file)
+        res = _fit_fiml(data, spec, weights, se, start, gtol, max_iter, correlation_limit, file)
+        res.equal_weights = equal_weights
+        return res
     X, w, ok_rows, n = _prepare(data, spec, weights, file=file)
     mu, S = weighted_cov(X, w)
     _check_moments(S, spec.items, n, file)
@@ -1273,6 +1566,8 @@ def fit_cbsem(
             for s0 in range(0, n, 100_000):
                 D = X[s0 : s0 + 100_000] - mu
                 sc = (D @ Ga.T) * (D @ Gb.T) - c0[None]
+                if st.reduced:
+                    sc = sc @ st.K
                 if w is not None:
                     sc *= w[s0 : s0 + 100_000, None]
                 meat += sc.T @ sc
@@ -1316,6 +1611,7 @@ def fit_cbsem(
         mean=mu,
         used_rows=np.nonzero(ok_rows)[0],
         information=information,
+        equal_weights=equal_weights,
     )
 
 
@@ -1366,7 +1662,8 @@ def _fit_fiml(data, spec, weights, se, start, gtol, max_iter, correlation_limit,
                 D = X[np.ix_(pt.rows, o)] - muhat[o]
                 Ga, Gb = a[:, o] @ P, b[:, o] @ P
                 sc = np.zeros((len(pt.rows), q + len(muhat)))
-                sc[:, :q] = (D @ Ga.T) * (D @ Gb.T) - np.sum(Ga * b[:, o], axis=1)[None]
+                se_ = (D @ Ga.T) * (D @ Gb.T) - np.sum(Ga * b[:, o], axis=1)[None]
+                sc[:, :q] = se_ @ st.K if st.reduced else se_
                 sc[:, q + o] = D @ P
                 sc *= pt.w[:, None]
                 meat += sc.T @ sc
@@ -1461,6 +1758,10 @@ def _derived_columns(st: Structure, theta: np.ndarray) -> pd.DataFrame:
     for ci, c in enumerate(st.constructs):
         for it in st.spec.blocks[c]:
             cols[f"sw:{c}:{it}"] = W[:, ci, st.items.index(it)]
+    if st.spec.defined:
+        dv = _defined(st, theta)
+        for k, (nm, _) in enumerate(st.spec.defined):
+            cols[f"def:{nm}"] = dv[:, k]
     return pd.DataFrame(cols, index=np.arange(R))
 
 
@@ -1644,6 +1945,14 @@ def replicate_se(
     engine's :func:`csindex.estimation.replicate_variance`."""
     T = np.asarray(replicates, dtype=float)
     return np.sqrt(replicate_variance(np.asarray(center, dtype=float), T, scale, rscales, mse))
+
+
+# engine entry points shared with the multi-group fit (csindex.sem.multigroup)
+element_vectors = _ab
+gradient_information = _grad_info
+prepare_items = _prepare
+simple_start = _start_simple
+equal_weights = _equal_weights
 
 
 __all__ = [

@@ -286,6 +286,17 @@ def _cbsem_tables(res, spec, data, weights, model_cfg, replicates) -> dict[str, 
                 f"{res.se_type} SEs"
             )
             fit["replicates_inadmissible"] = stats.attrs["n_inadmissible"]
+            fit["se_type"] = "replicate"
+    if getattr(res, "equal_weights", False):
+        fit["weights_note"] = (
+            "the survey weights are all equal: fitted unweighted as lavaan without "
+            "sampling.weights; "
+            + (
+                "SEs from the replicate weights of the design"
+                if fit["se_type"] == "replicate"
+                else f"{res.se_type} SEs (expected information)"
+            )
+        )
     return {
         "estimates": est,
         "standardized": res.standardized,
@@ -316,6 +327,100 @@ def _wlsmv_tables(result, spec, data, weights, model_cfg, replicates) -> dict[st
 
 
 # --------------------------------------------------------------------------- the stage
+def group_column(data: pd.DataFrame, model_cfg: dict | None) -> str | None:
+    """The grouping column of ``model.groups`` (None without groups); with
+    ``model.group_threshold`` a derived column ``<groups>_group`` holding 'high' (value >=
+    threshold) or 'low' is added to ``data`` (in place)."""
+    mcfg = dict(model_cfg or {})
+    col = mcfg.get("groups") or None
+    if col is None:
+        return None
+    if col not in data.columns:
+        raise ConfigError(
+            f"model.groups {col!r} is not a column of the clean responses; columns: "
+            f"{', '.join(map(str, data.columns[:30]))}",
+            key="model.groups",
+        )
+    cut = mcfg.get("group_threshold")
+    if cut is None:
+        return col
+    v = pd.to_numeric(data[col], errors="coerce")
+    name = f"{col}_group"
+    data[name] = np.where(v.isna(), None, np.where(v >= float(cut), "high", "low"))
+    return name
+
+
+def invariance_tables(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    model_cfg: dict | None,
+    weights: np.ndarray | None = None,
+    *,
+    file: str | None = None,
+):
+    """Measurement invariance of the ``model`` config (``groups``, ``group_threshold``,
+    ``invariance``, ``group_partial``, ``cbsem.se``): the
+    :class:`~csindex.sem.invariance.InvarianceResult`, or None without ``model.groups``."""
+    from .invariance import measurement_invariance
+
+    mcfg = dict(model_cfg or {})
+    d = data.copy()
+    col = group_column(d, mcfg)
+    if col is None:
+        return None
+    if mcfg.get("estimator", "pls") != "cbsem":
+        raise ConfigError(
+            "model.groups (multi-group SEM and invariance) needs model.estimator: cbsem",
+            key="model.groups",
+        )
+    ccfg = dict(mcfg.get("cbsem") or {})
+    return measurement_invariance(
+        d,
+        spec,
+        col,
+        list(mcfg.get("invariance") or ["configural", "metric", "scalar"]),
+        weights=weights,
+        se=ccfg.get("se"),
+        group_partial=list(mcfg.get("group_partial") or []),
+        file=file,
+    )
+
+
+INVARIANCE_EMPTY = pd.DataFrame(
+    columns=[
+        "level",
+        "chisq",
+        "df",
+        "pvalue",
+        "cfi",
+        "tli",
+        "rmsea",
+        "srmr",
+        "aic",
+        "bic",
+        "delta_chisq",
+        "delta_df",
+        "delta_pvalue",
+        "delta_cfi",
+        "delta_rmsea",
+        "holds",
+        "test",
+    ]
+)
+"""model/invariance.csv without model.groups (header only)."""
+
+
+def with_groups(estimates: pd.DataFrame, inv) -> pd.DataFrame:
+    """model/estimates.csv with a ``group`` column: the pooled fit's rows (group empty), then
+    the most constrained invariance level's rows per group (when ``inv`` is given)."""
+    out = estimates.copy()
+    out.insert(3, "group", "")
+    if inv is None:
+        return out
+    g = inv.final.estimates
+    return pd.concat([out, g[[c for c in out.columns if c in g.columns]]], ignore_index=True)
+
+
 def model_tables(
     result,
     spec: ModelSpec,

@@ -389,7 +389,15 @@ class PLSResult:
     def fit_from_config(
         cls, data: pd.DataFrame, spec: ModelSpec, model_cfg: dict | None, weights=None, file=None
     ) -> PLSResult:
-        """:func:`fit_pls` with the options of config ``model.pls``."""
+        """:func:`fit_pls` with the options of config ``model.pls``; lavaan-syntax features
+        only CB-SEM estimates (labels, fixed values, ``:=``, residual covariances …) are
+        refused."""
+        if spec.cbsem_only:
+            raise ConfigError(
+                f"model.syntax uses {', '.join(spec.cbsem_only)}, which PLS path modelling does "
+                "not estimate; use model.estimator: cbsem (or drop them)",
+                key="model.syntax",
+            )
         pcfg = dict((model_cfg or {}).get("pls") or {})
         return fit_pls(
             data,

@@ -63,11 +63,21 @@ class ModelSpec:
     modes: dict[str, str] = field(default_factory=dict)
     single_indicator_error_share: float = 0.0
     name: str = "custom"
+    cross_loadings: list[tuple[str, str]] = field(default_factory=list)
+    fixed: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    labels: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    freed: list[tuple[str, str, str]] = field(default_factory=list)
+    defined: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.blocks = {str(c): [str(i) for i in items] for c, items in self.blocks.items()}
         self.paths = [(str(a), str(b)) for a, b in self.paths]
         self.covariances = [(str(a), str(b)) for a, b in self.covariances]
+        self.cross_loadings = [(str(a), str(b)) for a, b in self.cross_loadings]
+        self.fixed = {tuple(map(str, k)): float(v) for k, v in (self.fixed or {}).items()}
+        self.labels = {tuple(map(str, k)): str(v) for k, v in (self.labels or {}).items()}
+        self.freed = [tuple(map(str, k)) for k in self.freed]
+        self.defined = [(str(a), str(b)) for a, b in self.defined]
         self.modes = {str(c): str(m).upper() for c, m in (self.modes or {}).items()}
         self.single_indicator_error_share = float(self.single_indicator_error_share)
         self.validate()
@@ -99,6 +109,21 @@ class ModelSpec:
     def single_indicator(self) -> list[str]:
         """Constructs measured by exactly one item."""
         return [c for c, items in self.blocks.items() if len(items) == 1]
+
+    @property
+    def cbsem_only(self) -> list[str]:
+        """The lavaan features used that only CB-SEM estimates (empty for a plain PLS model)."""
+        out = []
+        for what, used in (
+            ("cross-loadings", self.cross_loadings),
+            ("fixed values", self.fixed),
+            ("labels", self.labels),
+            ("free markers (NA*)", self.freed),
+            ("defined parameters (:=)", self.defined),
+        ):
+            if used:
+                out.append(what)
+        return out
 
     def mode(self, construct: str) -> str:
         """PLS outer mode of ``construct`` ("A" unless set)."""
@@ -174,6 +199,25 @@ class ModelSpec:
                         "an item of the model",
                         key=f"{where}.covariances",
                     )
+        for c, it in self.cross_loadings:
+            if c not in known or it not in seen:
+                raise ConfigError(
+                    f"cross-loading {c} =~ {it} must name a construct and an item of the model",
+                    key=f"{where}.syntax",
+                )
+            if (
+                seen[it] == c
+                or (c, it) in self.cross_loadings[: self.cross_loadings.index((c, it))]
+            ):
+                raise ConfigError(f"item {it!r} listed twice for {c!r}", key=f"{where}.syntax")
+        for key in list(self.fixed) + list(self.labels) + list(self.freed):
+            for x in (key[0], key[2]):
+                if x not in allowed:
+                    raise ConfigError(
+                        f"'{key[0]} {key[1]} {key[2]}' names {x!r}, which is neither a construct "
+                        "nor an item of the model",
+                        key=f"{where}.syntax",
+                    )
         for c, m in self.modes.items():
             if c not in known:
                 raise ConfigError(f"mode given for unknown construct {c!r}", key=f"{where}.modes")
@@ -206,6 +250,7 @@ class ModelSpec:
         """
         lines: list[str] = ["# measurement model"]
         fixed: list[str] = []
+        fixed_items = {its[0] for its in self.blocks.values() if len(its) == 1}
         for c, items in self.blocks.items():
             if len(items) == 1:
                 x = items[0]
@@ -222,16 +267,38 @@ class ModelSpec:
                     v = self.single_indicator_error_share * float(item_variances[x])
                     fixed.append(f"{x} ~~ {v!r}*{x}")
             else:
-                lines.append(f"{c} =~ " + " + ".join(items))
+                its = items + [x for cc, x in self.cross_loadings if cc == c]
+                lines.append(f"{c} =~ " + " + ".join(self._term((c, "=~", x)) for x in its))
         if self.paths:
             lines.append("# structural model")
             for c in self.endogenous:
-                lines.append(f"{c} ~ " + " + ".join(self.predecessors(c)))
-        if fixed or self.covariances:
+                lines.append(
+                    f"{c} ~ " + " + ".join(self._term((c, "~", a)) for a in self.predecessors(c))
+                )
+        var_keys = [
+            k
+            for k in list(self.fixed) + list(self.labels)
+            if k[1] == "~~" and k[0] == k[2] and not (k in self.fixed and k[0] in fixed_items)
+        ]
+        if fixed or self.covariances or var_keys:
             lines.append("# (co)variances")
             lines += fixed
-            lines += [f"{a} ~~ {b}" for a, b in self.covariances]
+            lines += [f"{k[0]} ~~ {self._term(k)}" for k in dict.fromkeys(var_keys)]
+            lines += [f"{a} ~~ {self._term((a, '~~', b))}" for a, b in self.covariances]
+        if self.defined:
+            lines.append("# defined parameters")
+            lines += [f"{nm} := {expr}" for nm, expr in self.defined]
         return "\n".join(lines) + "\n"
+
+    def _term(self, key: tuple[str, str, str]) -> str:
+        """``mod*rhs`` of one parameter (fixed value, label or NA) for :meth:`to_lavaan`."""
+        if key in self.fixed:
+            return f"{self.fixed[key]!r}*{key[2]}"
+        if key in self.labels:
+            return f"{self.labels[key]}*{key[2]}"
+        if key in self.freed:
+            return f"NA*{key[2]}"
+        return key[2]
 
     @classmethod
     def from_lavaan(
@@ -242,28 +309,68 @@ class ModelSpec:
         single_indicator_error_share: float = 0.0,
         name: str = "custom",
     ) -> ModelSpec:
-        """Parse lavaan-style syntax: ``=~`` (blocks), ``~`` (paths), ``~~`` (covariances).
+        """Parse lavaan model syntax: ``=~`` (loadings), ``~`` (paths), ``~~`` (variances and
+        covariances), ``:=`` (defined parameters).
 
-        Lines may be separated by newlines or ``;``; ``#`` starts a comment. The first item of a
-        block is the marker (``1*x`` allowed there); ``NA*x`` (free) is allowed on the others.
-        A fixed residual variance ``x ~~ 0*x`` of a single indicator is the default policy and is
-        dropped; other fixed values and labels are not supported and raise ConfigError.
+        Lines may be separated by newlines or ``;``; ``#`` starts a comment. Modifiers as lavaan:
+        ``0.5*x`` fixes a parameter, ``NA*x`` frees it (e.g. a block's first item, the marker),
+        ``a*x`` labels it (parameters sharing a label are equal), ``name := a*b`` defines a
+        function of labelled parameters (``+ - * / ^ **``, parentheses, numbers). An item listed
+        under a second construct is a cross-loading. Covariances may join constructs
+        (exogenous variables or disturbances), item residuals, or a construct and an item. A
+        fixed residual variance ``x ~~ 0*x`` of a single indicator is the default policy and is
+        dropped. Anything else (intercepts ``~ 1``, ``==``/``<``/``>`` constraints, ``start()``
+        and other modifier functions) raises ConfigError naming the offending token.
         """
         blocks: dict[str, list[str]] = {}
         paths: list[tuple[str, str]] = []
         covs: list[tuple[str, str]] = []
+        cross: list[tuple[str, str]] = []
+        fixed: dict[tuple[str, str, str], float] = {}
+        labels: dict[tuple[str, str, str], str] = {}
+        freed: list[tuple[str, str, str]] = []
+        defined: list[tuple[str, str]] = []
         statements = []
         for raw in syntax.splitlines():
             raw = raw.split("#", 1)[0]
             statements += [s.strip() for s in raw.split(";") if s.strip()]
+        owner: dict[str, str] = {}
+        loaded: list[tuple[str, str]] = []
+
+        def modify(key: tuple[str, str, str], mod: str | None, st: str, k: int) -> None:
+            if mod is None:
+                return
+            kind, val = _modifier(mod, st, k)
+            if kind == "fixed":
+                fixed[key] = val
+            elif kind == "label":
+                labels[key] = val
+            else:
+                freed.append(key)
+
         for k, st in enumerate(statements, 1):
-            m = re.match(r"^(.+?)\s*(=~|~~|~)\s*(.+)$", st)
+            m = re.match(r"^(.+?)\s*(:=|=~|~~|~|==|(?<![=<-])<(?!=)|(?<![=-])>)\s*(.+)$", st)
             if not m:
                 raise ConfigError(
-                    f"statement {k} {st!r} is not lavaan syntax; allowed operators: =~, ~, ~~",
+                    f"statement {k} {st!r} is not lavaan syntax; allowed operators: =~, ~, ~~, :=",
                     key="model.syntax",
                 )
             lhs_s, op, rhs_s = m.groups()
+            if op in ("==", "<", ">"):
+                raise ConfigError(
+                    f"statement {k} {st!r}: the constraint operator {op!r} is not supported; "
+                    "use shared labels for equality (a*x1 + a*x2)",
+                    key="model.syntax",
+                )
+            if op == ":=":
+                nm = lhs_s.strip()
+                if not _NAME.match(nm):
+                    raise ConfigError(
+                        f"statement {k} {st!r}: {nm!r} is not a name for a defined parameter",
+                        key="model.syntax",
+                    )
+                defined.append((nm, rhs_s.strip()))
+                continue
             lhs = [x.strip() for x in lhs_s.split("+")]
             rhs_terms = [x.strip() for x in rhs_s.split("+")]
             if op in ("=~", "~") and len(lhs) != 1:
@@ -271,53 +378,54 @@ class ModelSpec:
                     f"statement {k} {st!r}: one name on the left of {op} allowed",
                     key="model.syntax",
                 )
+            for a in lhs:
+                if not _NAME.match(a):
+                    raise ConfigError(
+                        f"statement {k} {st!r}: {a!r} is not a variable name", key="model.syntax"
+                    )
             for term in rhs_terms:
                 mod, var = _split_modifier(term, st, k)
                 if op == "=~":
-                    first = not blocks.get(lhs[0])
-                    ok = (
-                        mod is None or (mod == "1" and first) or (mod.upper() == "NA" and not first)
-                    )
-                    if not ok:
-                        raise ConfigError(
-                            f"statement {k} {st!r}: loading modifier {mod}*{var} not supported; "
-                            "the first item of a block is the marker (loading 1, may be written "
-                            "1*item), the other loadings are free",
-                            key="model.syntax",
-                        )
-                    blocks.setdefault(lhs[0], [])
-                    if var in blocks[lhs[0]]:
+                    c = lhs[0]
+                    if (c, var) in loaded:
                         raise ConfigError(
                             f"statement {k} {st!r}: item {var!r} listed twice",
                             key="model.syntax",
                         )
-                    blocks[lhs[0]].append(var)
+                    loaded.append((c, var))
+                    if var in owner:
+                        cross.append((c, var))  # a second construct: cross-loading
+                    else:
+                        owner[var] = c
+                        blocks.setdefault(c, []).append(var)
+                    modify((c, "=~", var), mod, st, k)
                 elif op == "~":
-                    if mod is not None and mod.upper() != "NA":
-                        raise ConfigError(
-                            f"statement {k} {st!r}: fixed or labelled paths are not supported",
-                            key="model.syntax",
-                        )
                     paths.append((var, lhs[0]))
+                    modify((lhs[0], "~", var), mod, st, k)
                 else:
-                    if mod is not None and mod.upper() == "NA":
-                        mod = None
                     for a in lhs:
-                        if mod is not None:
-                            if a == var and _is_zero(mod):
-                                continue  # single-indicator default
-                            raise ConfigError(
-                                f"statement {k} {st!r}: fixed or labelled (co)variances other "
-                                "than a single indicator's 'x ~~ 0*x' are not supported",
-                                key="model.syntax",
-                            )
-                        if a == var:
-                            continue  # variances are free by default
-                        covs.append((a, var))
+                        if a == var and mod is not None and _is_zero(mod):
+                            # x ~~ 0*x: the single-indicator default (kept as a fixed value
+                            # for an item of a larger block or a construct)
+                            fixed[(a, "~~", var)] = 0.0
+                            continue
+                        if a != var:
+                            covs.append((a, var))
+                        modify((a, "~~", var), mod, st, k)
         if not blocks:
             raise ConfigError(
                 "the model syntax defines no construct (no '=~' statement)", key="model.syntax"
             )
+        single = {its[0] for its in blocks.values() if len(its) == 1}
+        fixed = {
+            key: v
+            for key, v in fixed.items()
+            if not (key[0] == key[2] and key[0] in single and key[1] == "~~" and v == 0.0)
+        }
+        for c, its in blocks.items():  # a marker written 1*x is the default
+            if fixed.get((c, "=~", its[0])) == 1.0:
+                del fixed[(c, "=~", its[0])]
+        _check_defined(defined, set(labels.values()))
         return cls(
             blocks=blocks,
             paths=paths,
@@ -325,6 +433,11 @@ class ModelSpec:
             modes=dict(modes or {}),
             single_indicator_error_share=single_indicator_error_share,
             name=name,
+            cross_loadings=cross,
+            fixed=fixed,
+            labels=labels,
+            freed=freed,
+            defined=defined,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -336,7 +449,79 @@ class ModelSpec:
             "covariances": [list(p) for p in self.covariances],
             "modes": {c: self.mode(c) for c in self.constructs},
             "single_indicator_error_share": self.single_indicator_error_share,
+            "cross_loadings": [list(p) for p in self.cross_loadings],
+            "fixed": [[*k, v] for k, v in self.fixed.items()],
+            "labels": [[*k, v] for k, v in self.labels.items()],
+            "freed": [list(k) for k in self.freed],
+            "defined": [list(d) for d in self.defined],
         }
+
+
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _modifier(mod: str, st: str, k: int) -> tuple[str, Any]:
+    """("fixed", value), ("free", None) or ("label", name) of a lavaan modifier ``mod*``."""
+    if _NUMBER.match(mod):
+        return "fixed", float(mod)
+    if mod.upper() == "NA":
+        return "free", None
+    if _NAME.match(mod):
+        return "label", mod
+    raise ConfigError(
+        f"statement {k} {st!r}: modifier {mod + '*'!r} not supported; allowed: a number (fixed "
+        "value), NA (free) or a label (letters, digits, _ and .)",
+        key="model.syntax",
+    )
+
+
+def _check_defined(defined: Sequence[tuple[str, str]], labels: set[str]) -> None:
+    """Every name in a ``:=`` expression is a label or an earlier defined parameter."""
+    import ast
+
+    known = set(labels)
+    for nm, expr in defined:
+        try:
+            tree = ast.parse(expr.replace("^", "**"), mode="eval")
+        except SyntaxError:
+            raise ConfigError(
+                f"defined parameter '{nm} := {expr}': {expr!r} is not an arithmetic expression",
+                key="model.syntax",
+            ) from None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id not in known:
+                raise ConfigError(
+                    f"defined parameter '{nm} := {expr}' uses {node.id!r}, which is not a "
+                    f"parameter label (labels: {', '.join(sorted(labels)) or 'none'})",
+                    key="model.syntax",
+                )
+            if not isinstance(
+                node,
+                ast.Expression
+                | ast.BinOp
+                | ast.UnaryOp
+                | ast.Name
+                | ast.Constant
+                | ast.Load
+                | ast.Add
+                | ast.Sub
+                | ast.Mult
+                | ast.Div
+                | ast.Pow
+                | ast.USub
+                | ast.UAdd,
+            ):
+                raise ConfigError(
+                    f"defined parameter '{nm} := {expr}': only + - * / ^ and parentheses are "
+                    "allowed",
+                    key="model.syntax",
+                )
+        if nm in known:
+            raise ConfigError(
+                f"defined parameter {nm!r} has the name of a label or of another defined parameter",
+                key="model.syntax",
+            )
+        known.add(nm)
 
 
 def _is_zero(mod: str) -> bool:
@@ -351,6 +536,12 @@ def _split_modifier(term: str, st: str, k: int) -> tuple[str | None, str]:
         mod, var = (x.strip() for x in term.split("*", 1))
     else:
         mod, var = None, term.strip()
+    if var == "1":
+        raise ConfigError(
+            f"statement {k} {st!r}: intercepts and means ('~ 1') are not supported in a "
+            "single-group model",
+            key="model.syntax",
+        )
     if not _NAME.match(var):
         raise ConfigError(
             f"statement {k} {st!r}: {var!r} is not a variable name", key="model.syntax"
