@@ -155,6 +155,13 @@ EN: dict[str, str] = {
     "(Debian: apt-get install graphviz); the paths are listed in the table below.",
     "fit": "Fit",
     "fit_text": "Estimator: {est}; n = {n:,}; {extra}",
+    "invariance": "Measurement invariance across groups",
+    "invariance_text": "Each level adds equality constraints across the groups ({groups}); a "
+    "level holds when the chi-square difference test is not significant (p ≥ 0.05) or CFI "
+    "falls by at most 0.010 and RMSEA rises by at most 0.015 (Chen 2007). Segment scores may "
+    "be compared only where scalar invariance holds.",
+    "inv_level": "Level",
+    "inv_holds": "Holds",
     "quality": "Measurement quality",
     "quality_intro": "Criteria as in SmartPLS and seminr (Hair et al. 2022): loadings ≥ 0.708, "
     "Cronbach's α, ρA and ρC between 0.70 and 0.95, AVE ≥ 0.50, HTMT < 0.90 (bootstrap upper "
@@ -321,6 +328,12 @@ ZH: dict[str, str] = {
     "路径见下表。",
     "fit": "拟合",
     "fit_text": "估计方法:{est};n = {n:,};{extra}",
+    "invariance": "跨组测量不变性",
+    "invariance_text": "每一层级在各组({groups})之间增加等同约束;若卡方差异检验不显著(p ≥ 0.05),"
+    "或 CFI 下降不超过 0.010 且 RMSEA 上升不超过 0.015(Chen 2007),则该层级成立。只有标量不变性成立时,"
+    "各细分群体的得分才可比较。",
+    "inv_level": "层级",
+    "inv_holds": "成立",
     "quality": "测量质量",
     "quality_intro": "按 SmartPLS 与 seminr 的标准(Hair 等 2022):载荷 ≥ 0.708;Cronbach α、ρA、ρC "
     "介于 0.70 与 0.95;AVE ≥ 0.50;HTMT < 0.90(有自助法时上限 < 1);Fornell–Larcker:√AVE "

@@ -81,6 +81,8 @@ def quality_blocks(ctx: ReportContext, paths: pd.DataFrame, r2: dict[str, float]
     est = ctx.v.csv("model/standardized.csv")
     if est is None or "op" not in est.columns:
         est = ctx.v.csv("model/estimates.csv")
+    if est is not None and "group" in est.columns:  # multi-group: the pooled fit's rows
+        est = est[est["group"].fillna("").astype(str) == ""]
     vif_o = q[q["measure"] == "vif_outer"]
     vif_item = dict(zip(vif_o["rhs"].astype(str), vif_o["value"].astype(float), strict=True))
     if est is not None and {"lhs", "op", "rhs"} <= set(est.columns):

@@ -338,8 +338,11 @@ def structural_paths(est: pd.DataFrame, std: pd.DataFrame | None) -> pd.DataFram
             "p": pd.to_numeric(e[pcol], errors="coerce").to_numpy() if pcol else np.nan,
         }
     )
-    if "group" in cols:
-        out["group"] = e[cols["group"]].astype(str).to_numpy()
+    if "group" in cols:  # multi-group fits: pooled rows have an empty group
+        g = e[cols["group"]].fillna("").astype(str)
+        out["group"] = g.to_numpy()
+        if (g == "").all():
+            out = out.drop(columns="group")
     if std is not None and {"lhs", "op", "rhs"} <= {str(c).lower() for c in std.columns}:
         sc = {str(c).lower(): c for c in std.columns}
         s = std[std[sc["op"]] == "~"]
@@ -405,7 +408,7 @@ def model(ctx: ReportContext) -> Section:
         else:
             for g in groups:
                 pg = paths if g is None else paths[paths["group"] == g]
-                title = k("path_title") + ("" if g is None else f" ({g})")
+                title = k("path_title") + ("" if not g else f" ({g})")
                 s.svg("path" if g is None else f"path-{g}", title + " — " + note,
                       D.path_svg(pg, r2, labels, ctx.lang), "diagram")  # fmt: skip
         stars = (paths["stars"] if "stars" in paths.columns
@@ -435,6 +438,27 @@ def model(ctx: ReportContext) -> Section:
                 extra.append(f"{lab} = {fit[key]:.3f}")
         s.p(k("fit_text", est=str(fit.get("estimator", "")).upper(), n=int(fit.get("n") or 0),
               extra=", ".join(extra)))  # fmt: skip
+    inv = ctx.v.csv("model/invariance.csv")
+    if inv is not None and len(inv) and "level" in inv.columns:
+        s.h(k("invariance"))
+        groups = sorted(g for g in paths.get("group", pd.Series(dtype=str)).unique() if g)
+        s.p(k("invariance_text", groups=", ".join(groups) or "-"))
+        show = pd.DataFrame({k("inv_level"): inv["level"].astype(str)})
+        for c, lab in (("chisq", "χ²"), ("df", "df"), ("cfi", "CFI"), ("rmsea", "RMSEA"),
+                       ("delta_chisq", "Δχ²"), ("delta_df", "Δdf"), ("delta_pvalue", "p(Δχ²)"),
+                       ("delta_cfi", "ΔCFI"), ("delta_rmsea", "ΔRMSEA")):  # fmt: skip
+            if c in inv.columns:
+                v = pd.to_numeric(inv[c], errors="coerce")
+                digits = (
+                    0 if c in ("df", "delta_df") else (2 if c in ("chisq", "delta_chisq") else 3)
+                )
+                show[lab] = [("" if not np.isfinite(x) else f"{x:.{digits}f}") for x in v]
+        if "holds" in inv.columns:
+            show[k("inv_holds")] = [
+                "" if pd.isna(h) else ("✓" if str(h).lower() in ("true", "1") else "✗")
+                for h in inv["holds"]
+            ]
+        s.raw(html_table(show, numeric_right=False))
     for block in quality_blocks(ctx, paths, r2):
         s.raw(block)
     adm = ctx.v.json("model/admissibility.json")
