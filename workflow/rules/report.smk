@@ -6,20 +6,28 @@
 report: "../report/workflow.rst"
 
 rule report:
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    group:
+        "study"
     input:
         get_report_inputs,
     output:
         report(
-            f"{OUT}/report/report.html",
+            f"{SOUT}/report/report.html",
             caption="../report/report.rst",
             category="Report",
         ),
     params:
-        instrument=INSTRUMENT,
+        instrument=get_instrument,
+        # the study x wave's merged config (the report reads it instead of the run's config)
+        config=C,
     log:
-        f"{OUT}/logs/report.log",
+        f"{SOUT}/logs/report.log",
     benchmark:
-        f"{OUT}/benchmarks/report.tsv"
+        f"{SOUT}/benchmarks/report.tsv"
     conda:
         "../envs/csindex.yaml"
     script:
