@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from types import SimpleNamespace
 from snakemake.utils import min_version, validate
 
 min_version("8.20")
@@ -96,13 +97,13 @@ RESULTS = config["results_dir"]
 if IS_PROGRAMME:
     # results/<programme>/<version>/studies/<study>/<wave>/ and .../programme/
     PROG_OUT = f"{RESULTS}/{PROGRAMME}/{VERSION}"
-    SOUT = PROG_OUT + "/studies/{study}/{wave}"
-    STUDY_PATTERN = PROG_OUT + "/studies/{study}"
+    SOUT = f"{PROG_OUT}/studies/{{study}}/{{wave}}"
+    STUDY_PATTERN = f"{PROG_OUT}/studies/{{study}}"
 else:
     # A programme of one keeps the single-study layout: results/<study>/<version>/.
     PROG_OUT = f"{RESULTS}/{PROGRAMME}/{VERSION}"
-    SOUT = RESULTS + "/{study}/" + VERSION
-    STUDY_PATTERN = RESULTS + "/{study}"  # rule study_trend is not used
+    SOUT = f"{RESULTS}/{{study}}/{VERSION}"
+    STUDY_PATTERN = f"{RESULTS}/{{study}}"  # rule study_trend is not used
 
 STUDY = PROGRAMME  # names the run in messages
 OUT = PROG_OUT
@@ -147,6 +148,11 @@ wildcard_constraints:
 
 
 # ---------------------------------------------------------------- per-study config
+def _wc(wildcards):
+    """Wildcards as a dict (snakemake's Wildcards or a SimpleNamespace)."""
+    return dict(wildcards.items()) if hasattr(wildcards, "items") else dict(vars(wildcards))
+
+
 def C(wildcards):
     """The study x wave's merged, validated config."""
     return STUDY_CONFIGS[(wildcards.study, getattr(wildcards, "wave", STUDY_ROWS[0].wave))]
@@ -190,7 +196,7 @@ def from_frame(wildcards):
 def get_frame(wildcards):
     """The sampling frame: the user's file (frame.path) or the simulated one."""
     path = C(wildcards)["frame"].get("path")
-    return path if path else expand(f"{SOUT}/frame/frame.parquet", **wildcards)[0]
+    return path if path else expand(f"{SOUT}/frame/frame.parquet", **_wc(wildcards))[0]
 
 
 def get_frame_if_used(wildcards):
@@ -198,7 +204,7 @@ def get_frame_if_used(wildcards):
 
 
 def get_sample(wildcards):
-    return expand(f"{SOUT}/sample/sample.parquet", **wildcards) if from_frame(wildcards) else []
+    return expand(f"{SOUT}/sample/sample.parquet", **_wc(wildcards)) if from_frame(wildcards) else []
 
 
 def get_raw_responses(wildcards):
@@ -211,7 +217,7 @@ def get_raw_responses(wildcards):
             "config key responses.path: required when start is 'responses' "
             "(the path of your response file: CSV, Excel, SPSS .sav or Parquet)"
         )
-    return expand(f"{SOUT}/fieldwork/raw_responses.csv", **wildcards)[0]
+    return expand(f"{SOUT}/fieldwork/raw_responses.csv", **_wc(wildcards))[0]
 
 
 def simulated_fieldwork(wildcards):
@@ -220,7 +226,7 @@ def simulated_fieldwork(wildcards):
 
 def _if_simulated(rel):
     def get(wildcards):
-        return expand(f"{SOUT}/{rel}", **wildcards) if simulated_fieldwork(wildcards) else []
+        return expand(f"{SOUT}/{rel}", **_wc(wildcards)) if simulated_fieldwork(wildcards) else []
 
     return get
 
@@ -232,13 +238,13 @@ get_injected = _if_simulated("fieldwork/injected.json")
 
 def bootstrap_shards(wildcards):
     n = int(C(wildcards)["bootstrap"].get("shards", 1) or 1)
-    return expand(f"{SOUT}/model/bootstrap/shard_{{k}}.parquet", k=range(n), **wildcards)
+    return expand(f"{SOUT}/model/bootstrap/shard_{{k}}.parquet", k=range(n), **_wc(wildcards))
 
 
 def get_bootstrap_ci(wildcards):
     """model/bootstrap_ci.csv when the bootstrap runs (bootstrap.replicates > 0), else none."""
     if int(C(wildcards)["bootstrap"].get("replicates", 0) or 0) > 0:
-        return expand(f"{SOUT}/model/bootstrap_ci.csv", **wildcards)
+        return expand(f"{SOUT}/model/bootstrap_ci.csv", **_wc(wildcards))
     return []
 
 
@@ -304,7 +310,7 @@ def _rule_used(name, wildcards):
 def _rule_outputs(name, wildcards):
     if not rules.has(name):
         return []
-    return [str(f) for f in expand(list(getattr(rules, name).output), **wildcards)]
+    return [str(f) for f in expand(list(getattr(rules, name).output), **_wc(wildcards))]
 
 
 def get_study_outputs(wildcards, names=MANIFEST_RULES):
@@ -319,20 +325,10 @@ def _study_wc(row):
     return {"study": row.study, "wave": row.wave} if IS_PROGRAMME else {"study": row.study}
 
 
-class _WC(dict):
-    """Wildcards of one study x wave outside a job (attribute access as snakemake's)."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 def get_manifest_inputs():
     files = []
     for row in STUDY_ROWS:
-        files += get_study_outputs(_WC(_study_wc(row)))
+        files += get_study_outputs(SimpleNamespace(**_study_wc(row)))
     if IS_PROGRAMME:
         for name in PROGRAMME_RULES:
             if not rules.has(name):
@@ -343,7 +339,7 @@ def get_manifest_inputs():
                 files += [str(f) for f in getattr(rules, name).output]
     if not files:
         raise WorkflowError(
-            "the manifest would list no outputs: no csindex rule found (rules: "
+            "the manifest would list no outputs: no csindex rule is in the workflow (it has "
             f"{', '.join(r.name for r in workflow.rules)})"
         )
     return files
@@ -378,7 +374,7 @@ def get_indicator_model_input(kind):
 
     def get(wildcards):
         if any(s.get("method") == method for s in _indicator_specs(wildcards)):
-            return expand(f"{SOUT}/model/{kind}.csv", **wildcards)
+            return expand(f"{SOUT}/model/{kind}.csv", **_wc(wildcards))
         return []
 
     return get

@@ -14,8 +14,8 @@ rule indicator_weights:
     input:
         clean=rules.clean.output.responses,
         instrument=get_instrument,
-        weights=rules.weights.output.weights,
-        diagnostics=rules.weights.output.diagnostics,
+        weights=[rules.weights.output.weights],
+        diagnostics=[rules.weights.output.diagnostics],
         experts=get_indicator_expert_files,
         outer_weights=get_indicator_model_input("outer_weights"),
         effects=get_indicator_model_input("effects"),

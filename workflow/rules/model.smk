@@ -11,8 +11,8 @@ rule fit_model:
         "study"
     input:
         responses=rules.clean.output.responses,
-        weights=rules.weights.output.weights,
-        weights_diagnostics=rules.weights.output.diagnostics,
+        weights=[rules.weights.output.weights],
+        weights_diagnostics=[rules.weights.output.diagnostics],
         instrument=get_instrument,
     output:
         estimates=report(
@@ -51,7 +51,7 @@ rule bootstrap_shard:
         "study"
     input:
         responses=rules.clean.output.responses,
-        weights=rules.weights.output.weights,
+        weights=[rules.weights.output.weights],
         instrument=get_instrument,
         fit=rules.fit_model.output.fit,
     output:
@@ -82,7 +82,7 @@ rule gather_bootstrap:
     input:
         shards=bootstrap_shards,
         responses=rules.clean.output.responses,
-        weights=rules.weights.output.weights,
+        weights=[rules.weights.output.weights],
         instrument=get_instrument,
         fit=rules.fit_model.output.fit,
     output:
@@ -115,8 +115,8 @@ rule index:
         "study"
     input:
         responses=rules.clean.output.responses,
-        weights=rules.weights.output.weights,
-        weights_diagnostics=rules.weights.output.diagnostics,
+        weights=[rules.weights.output.weights],
+        weights_diagnostics=[rules.weights.output.diagnostics],
         instrument=get_instrument,
         outer_weights=rules.fit_model.output.outer_weights,
         effects=rules.fit_model.output.effects,
