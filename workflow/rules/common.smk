@@ -14,7 +14,10 @@ min_version("8.20")
 
 # The library lives in src/ (installed with `pip install -e .`); this keeps a plain checkout
 # working too.
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The project root from this file's own folder (workflow/rules), which also holds when the
+# workflow is used as a Snakemake module from another project.
+PROJECT = Path(str(workflow.current_basedir)).resolve().parents[1]
+sys.path.insert(0, str(PROJECT / "src"))
 
 from csindex.config import check_config, config_errors  # noqa: E402
 from csindex.errors import CsindexError  # noqa: E402
@@ -29,7 +32,7 @@ from csindex.programme.sheet import (  # noqa: E402
 from csindex.versioning import version_status  # noqa: E402
 
 SCHEMA = "../schemas/config.schema.yaml"
-_SCHEMA_PATH = Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+_SCHEMA_PATH = PROJECT / "workflow/schemas/config.schema.yaml"
 
 # Several --configfile files are merged by Snakemake into ONE study (the last file's name
 # wins): refuse, and say how several studies are run.
