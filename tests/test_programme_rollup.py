@@ -53,7 +53,9 @@ def test_each_level_is_the_weighted_mean_of_the_level_below():
         assert r["n_companies"] == len(sub) and r["n_respondents"] == sub.n_respondents.sum()
         assert r["parent"] == sub.sector.iloc[0]
     for _, r in res.sectors.iterrows():
-        sub = res.industries[(res.industries.parent == r["id"]) & (res.industries.wave == r["wave"])]
+        sub = res.industries[
+            (res.industries.parent == r["id"]) & (res.industries.wave == r["wave"])
+        ]
         w = sub.weight / sub.weight.sum()
         assert r["index"] == pytest.approx((w * sub["index"]).sum(), rel=1e-12)
         assert r["se"] == pytest.approx(np.sqrt((w**2 * sub.se**2).sum()), rel=1e-12)

@@ -64,7 +64,9 @@ def test_missing_columns_and_files(tmp_path):
         read_studies(write(tmp_path, "study\twave\n"))
     with pytest.raises(InputError, match="does not exist"):
         read_studies(tmp_path / "nope.tsv")
-    p = write(tmp_path, "study\twave\tindustry\tsector\trevenue\toverlay\nA\t2026\tI\tS\t1\tx.yaml\n")
+    p = write(
+        tmp_path, "study\twave\tindustry\tsector\trevenue\toverlay\nA\t2026\tI\tS\t1\tx.yaml\n"
+    )
     with pytest.raises(InputErrors, match="column 'overlay'.*does not exist"):
         read_studies(p)
 
