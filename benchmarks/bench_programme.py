@@ -66,7 +66,8 @@ def programme(work: Path, k: int) -> None:
 def run(k: int, cores: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"bench_programme_{k}_"))
     for name in COPY:
-        shutil.copytree(ROOT / name, work / name)
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name)
     programme(work, k)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["PYTHONPATH"] = str(work / "src")
