@@ -1,6 +1,7 @@
 # csindex: a customer satisfaction index study, from sampling frame to report.
 # Run the demo:  snakemake --cores all
 # Another study: snakemake --cores all --configfile config/examples/ecsi_mobi.yaml
+# A programme (studies x waves, rolled up): --configfile config/examples/programme.yaml
 
 
 configfile: "config/config.yaml"
@@ -14,6 +15,7 @@ include: "workflow/rules/weights.smk"
 include: "workflow/rules/indicators.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/programme.smk"
 include: "workflow/rules/manifest.smk"
 
 

@@ -8,7 +8,9 @@ from csindex.workflow import setup_script
 
 log = setup_script(snakemake)
 out_dir = Path(snakemake.output[0]).parent
-manifest = build_manifest(dict(snakemake.config), out_dir, list(snakemake.input))
+manifest = build_manifest(
+    dict(snakemake.params.get("config") or snakemake.config), out_dir, list(snakemake.input)
+)
 write_json(manifest, snakemake.output[0])
 protect_version(out_dir, manifest)  # sealed copy of the manifest; files and folders read-only
 log.info(

@@ -3,21 +3,27 @@
 
 
 rule ingest:
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "study"
     input:
-        raw=get_raw_responses(),
-        instrument=INSTRUMENT,
+        raw=get_raw_responses,
+        instrument=get_instrument,
     output:
-        data=f"{OUT}/clean/ingested.parquet",
-        report=f"{OUT}/clean/ingest.json",
+        data=f"{SOUT}/clean/ingested.parquet",
+        report=f"{SOUT}/clean/ingest.json",
     params:
-        responses=config["responses"],
-        cleaning=config["cleaning"],
-        privacy=config["privacy"],
-        seed=config["seed"],
+        responses=cfg("responses"),
+        cleaning=cfg("cleaning"),
+        privacy=cfg("privacy"),
+        seed=cfg("seed"),
     log:
-        f"{OUT}/logs/ingest.log",
+        f"{SOUT}/logs/ingest.log",
     benchmark:
-        f"{OUT}/benchmarks/ingest.tsv"
+        f"{SOUT}/benchmarks/ingest.tsv"
     conda:
         "../envs/csindex.yaml"
     script:
@@ -25,37 +31,43 @@ rule ingest:
 
 
 rule clean:
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "study"
     input:
-        data=f"{OUT}/clean/ingested.parquet",
-        report=f"{OUT}/clean/ingest.json",
-        instrument=INSTRUMENT,
-        dispositions=get_dispositions(),
-        injected=get_injected(),
+        data=rules.ingest.output.data,
+        report=rules.ingest.output.report,
+        instrument=get_instrument,
+        dispositions=get_dispositions,
+        injected=get_injected,
     output:
-        responses=f"{OUT}/clean/responses.parquet",
+        responses=f"{SOUT}/clean/responses.parquet",
         log=report(
-            f"{OUT}/clean/log.csv",
+            f"{SOUT}/clean/log.csv",
             caption="../report/cleaning.rst",
             category="Cleaning",
         ),
-        summary=f"{OUT}/clean/summary.json",
+        summary=f"{SOUT}/clean/summary.json",
         dispositions=report(
-            f"{OUT}/clean/dispositions.csv",
+            f"{SOUT}/clean/dispositions.csv",
             caption="../report/cleaning.rst",
             category="Cleaning",
         ),
         pilot=report(
-            f"{OUT}/clean/pilot_items.csv",
+            f"{SOUT}/clean/pilot_items.csv",
             caption="../report/cleaning.rst",
             category="Cleaning",
         ),
     params:
-        responses=config["responses"],
-        cleaning=config["cleaning"],
+        responses=cfg("responses"),
+        cleaning=cfg("cleaning"),
     log:
-        f"{OUT}/logs/clean.log",
+        f"{SOUT}/logs/clean.log",
     benchmark:
-        f"{OUT}/benchmarks/clean.tsv"
+        f"{SOUT}/benchmarks/clean.tsv"
     conda:
         "../envs/csindex.yaml"
     script:

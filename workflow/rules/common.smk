@@ -1,28 +1,55 @@
-# Configuration, validation, versioning and input functions shared by every rule.
+# Configuration, validation, the programme sheet, versioning and input functions shared by
+# every rule. A run is a programme: one row per study x wave of config/studies.tsv (config key
+# programme.studies); a plain single-study config is a programme of one.
 import os
+import re
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from types import SimpleNamespace
 from snakemake.utils import min_version, validate
 
 min_version("8.20")
 
 # The library lives in src/ (installed with `pip install -e .`); this keeps a plain checkout
 # working too.
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The project root from this file's own folder (workflow/rules), which also holds when the
+# workflow is used as a Snakemake module from another project.
+PROJECT = Path(str(workflow.current_basedir)).resolve().parents[1]
+sys.path.insert(0, str(PROJECT / "src"))
 
 from csindex.config import check_config, config_errors  # noqa: E402
+from csindex.errors import CsindexError  # noqa: E402
+from csindex.programme.sheet import (  # noqa: E402
+    StudyRow,
+    read_sectors,
+    read_studies,
+    rows as sheet_rows,
+    study_config,
+    wave_order,
+)
 from csindex.versioning import overwrite_refusal, version_status  # noqa: E402
 
 SCHEMA = "../schemas/config.schema.yaml"
+_SCHEMA_PATH = PROJECT / "workflow/schemas/config.schema.yaml"
 
 from csindex.workflow import stale_lock_hint  # noqa: E402
 
 if stale_lock_hint(os.getcwd(), sys.argv):  # a killed run leaves a lock: say how to remove it
     print(stale_lock_hint(os.getcwd(), sys.argv), file=sys.stderr)
 
-_problems = config_errors(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+# Several --configfile files are merged by Snakemake into ONE study (the last file's name
+# wins): refuse, and say how several studies are run.
+if len(workflow.overwrite_configfiles or []) > 1:
+    raise WorkflowError(
+        f"{len(workflow.overwrite_configfiles)} --configfile files were given "
+        f"({', '.join(map(str, workflow.overwrite_configfiles))}); Snakemake would merge them "
+        "into one study. Run one study per --configfile, or several studies in one run with a "
+        "studies sheet: set programme.studies (see config/examples/programme.yaml)."
+    )
+
+_problems = config_errors(config, _SCHEMA_PATH)
 if _problems:
     raise WorkflowError(
         f"{len(_problems)} problem(s) in the study configuration "
@@ -30,125 +57,233 @@ if _problems:
     )
 # Fill in the defaults of every section (snakemake's validate does not descend into the $ref'd
 # section files to fill theirs), then validate the way every Snakemake workflow does.
-_filled = check_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+_filled = check_config(config, _SCHEMA_PATH)
 config.clear()
 config.update(_filled)
 validate(config, SCHEMA)
 
-STUDY = config["study"]
 VERSION = config["version"]
-OUT = f"{config['results_dir']}/{STUDY}/{VERSION}"
-INSTRUMENT = config["instrument"]
-START = config["start"]
+PROGRAMME_CFG = config.get("programme") or {}
+IS_PROGRAMME = bool(PROGRAMME_CFG.get("studies"))
 
-if not Path(INSTRUMENT).is_file():
-    raise WorkflowError(
-        f"config key instrument: file {INSTRUMENT!r} does not exist "
-        "(give the path of the questionnaire YAML, e.g. config/instrument.yaml)"
-    )
+try:
+    if IS_PROGRAMME:
+        PROGRAMME = PROGRAMME_CFG.get("name") or config["study"]
+        SHEET = read_studies(PROGRAMME_CFG["studies"])
+        STUDY_ROWS = sheet_rows(SHEET)
+        SECTOR_WEIGHTS = read_sectors(PROGRAMME_CFG["sectors"], sorted(set(SHEET["sector"])))
+    else:
+        PROGRAMME = config["study"]
+        STUDY_ROWS = [
+            StudyRow(config["study"], config.get("wave") or "-", "-", "-", 1.0)
+        ]
+        SECTOR_WEIGHTS = None
+except CsindexError as exc:
+    raise WorkflowError(str(exc)) from None
+
+# Per study x wave: the base config merged with the row's overlay, validated like the base.
+STUDY_CONFIGS = {}
+for _i, _row in enumerate(STUDY_ROWS, start=1):
+    if not IS_PROGRAMME:
+        STUDY_CONFIGS[(_row.study, _row.wave)] = config
+        continue
+    _where = f"{PROGRAMME_CFG['studies']} row {_i} (study {_row.study}, wave {_row.wave})"
+    try:
+        _cfg = study_config(config, _row)
+    except CsindexError as exc:
+        raise WorkflowError(f"{_where}: {exc}") from None
+    _problems = config_errors(_cfg, _SCHEMA_PATH)
+    if _problems:
+        raise WorkflowError(
+            f"{_where}: {len(_problems)} problem(s) in the study's configuration:\n  - "
+            + "\n  - ".join(_problems)
+        )
+    STUDY_CONFIGS[(_row.study, _row.wave)] = check_config(_cfg, _SCHEMA_PATH)
+ROW = {(r.study, r.wave): r for r in STUDY_ROWS}
+
+RESULTS = config["results_dir"]
+if IS_PROGRAMME:
+    # results/<programme>/<version>/studies/<study>/<wave>/ and .../programme/
+    PROG_OUT = f"{RESULTS}/{PROGRAMME}/{VERSION}"
+    SOUT = f"{PROG_OUT}/studies/{{study}}/{{wave}}"
+    STUDY_PATTERN = f"{PROG_OUT}/studies/{{study}}"
+else:
+    # A programme of one keeps the single-study layout: results/<study>/<version>/.
+    PROG_OUT = f"{RESULTS}/{PROGRAMME}/{VERSION}"
+    SOUT = f"{RESULTS}/{{study}}/{VERSION}"
+    STUDY_PATTERN = f"{RESULTS}/{{study}}"  # rule study_trend is not used
+
+STUDY = PROGRAMME  # names the run in messages
+OUT = PROG_OUT
+
+
+def version_config():
+    """What a finished version is checked against: the config, and in a programme every
+    study's merged config (so a changed overlay or sheet row counts as a change)."""
+    if not IS_PROGRAMME:
+        return config
+    return {
+        **config,
+        "studies_resolved": {
+            f"{s}/{w}": {k: v for k, v in c.items() if k not in ("version", "results_dir")}
+            for (s, w), c in STUDY_CONFIGS.items()
+        },
+    }
+
 
 from csindex.preflight import preflight  # noqa: E402
 
-# Checked before any job starts: model syntax, allocation, margins, expert files, YAML keys
-_preflight = preflight(config, workflow.configfiles)
+# Checked before any job starts, for every study x wave: model syntax, allocation, margins,
+# expert files, duplicate YAML keys.
+_preflight = []
+for (_s, _w), _c in STUDY_CONFIGS.items():
+    _where = f"study {_s}, wave {_w}: " if IS_PROGRAMME else ""
+    for _msg in preflight(_c, workflow.configfiles):
+        if _where + _msg not in _preflight:
+            _preflight.append(_where + _msg)
 if _preflight:
     raise WorkflowError(
-        f"{len(_preflight)} problem(s) found before any job started:\n  - " + "\n  - ".join(_preflight)
+        f"{len(_preflight)} problem(s) found before any job started:\n  - "
+        + "\n  - ".join(_preflight)
     )
 
-VERSION_STATUS = version_status(OUT, config)  # also checks the outputs' sha256
+VERSION_STATUS = version_status(PROG_OUT, version_config())  # also checks the outputs' sha256
 if VERSION_STATUS.blocked:
     raise WorkflowError(VERSION_STATUS.message(STUDY, VERSION))
 if overwrite_refusal(VERSION_STATUS, sys.argv, STUDY, VERSION):  # --delete-all-output, -F, ...
     raise WorkflowError(overwrite_refusal(VERSION_STATUS, sys.argv, STUDY, VERSION))
 FINISHED = VERSION_STATUS.finished
 
+for (_s, _w), _c in STUDY_CONFIGS.items():
+    if not Path(_c["instrument"]).is_file():
+        raise WorkflowError(
+            f"config key instrument{'' if not IS_PROGRAMME else f' (study {_s}, wave {_w})'}: "
+            f"file {_c['instrument']!r} does not exist "
+            "(give the path of the questionnaire YAML, e.g. config/instrument.yaml)"
+        )
+
+
+def _alternation(values):
+    return "|".join(re.escape(v) for v in sorted(set(values)))
+
 
 wildcard_constraints:
     shard=r"\d+",
+    study=_alternation(r.study for r in STUDY_ROWS),
+    wave=_alternation(r.wave for r in STUDY_ROWS),
+
+
+# ---------------------------------------------------------------- per-study config
+def _wc(wildcards):
+    """Wildcards as a dict (snakemake's Wildcards or a SimpleNamespace)."""
+    return dict(wildcards.items()) if hasattr(wildcards, "items") else dict(vars(wildcards))
+
+
+def C(wildcards):
+    """The study x wave's merged, validated config."""
+    return STUDY_CONFIGS[(wildcards.study, getattr(wildcards, "wave", STUDY_ROWS[0].wave))]
+
+
+def cfg(*keys, default=None):
+    """params: function giving config[keys...] of the study x wave."""
+
+    def get(wildcards):
+        node = C(wildcards)
+        for k in keys:
+            if not isinstance(node, dict) or k not in node:
+                return default
+            node = node[k]
+        return default if node is None else node
+
+    return get
+
+
+def study_wildcards():
+    """Keyword lists for expand(): every study x wave of the programme."""
+    if IS_PROGRAMME:
+        return {"study": [r.study for r in STUDY_ROWS], "wave": [r.wave for r in STUDY_ROWS]}
+    return {"study": [r.study for r in STUDY_ROWS]}
+
+
+def all_studies(pattern):
+    """``pattern`` for every study x wave (zipped, in sheet order)."""
+    return expand(pattern, zip, **study_wildcards())
+
+
+def get_instrument(wildcards):
+    return C(wildcards)["instrument"]
 
 
 # ---------------------------------------------------------------- input functions
-def from_frame():
-    return START == "frame"
+def from_frame(wildcards):
+    return C(wildcards)["start"] == "frame"
 
 
-def get_frame():
+def get_frame(wildcards):
     """The sampling frame: the user's file (frame.path) or the simulated one."""
-    path = config["frame"].get("path")
-    return path if path else f"{OUT}/frame/frame.parquet"
+    path = C(wildcards)["frame"].get("path")
+    return path if path else expand(f"{SOUT}/frame/frame.parquet", **_wc(wildcards))[0]
 
 
-def get_sample():
-    return [f"{OUT}/sample/sample.parquet"] if from_frame() else []
+def get_frame_if_used(wildcards):
+    return [get_frame(wildcards)] if from_frame(wildcards) else []
 
 
-def get_design():
-    return [f"{OUT}/sample/design.json"] if from_frame() else []
+def get_sample(wildcards):
+    return expand(f"{SOUT}/sample/sample.parquet", **_wc(wildcards)) if from_frame(wildcards) else []
 
 
-def get_raw_responses():
+def get_raw_responses(wildcards):
     """The raw response file: the user's (responses.path) or the simulated fieldwork."""
-    path = config["responses"].get("path")
+    path = C(wildcards)["responses"].get("path")
     if path:
         return path
-    if not from_frame():
+    if not from_frame(wildcards):
         raise WorkflowError(
             "config key responses.path: required when start is 'responses' "
             "(the path of your response file: CSV, Excel, SPSS .sav or Parquet)"
         )
-    return f"{OUT}/fieldwork/raw_responses.csv"
+    return expand(f"{SOUT}/fieldwork/raw_responses.csv", **_wc(wildcards))[0]
 
 
-def simulated_fieldwork():
-    return from_frame() and not config["responses"].get("path")
+def simulated_fieldwork(wildcards):
+    return from_frame(wildcards) and not C(wildcards)["responses"].get("path")
 
 
-def get_dispositions():
-    return [f"{OUT}/fieldwork/dispositions.parquet"] if simulated_fieldwork() else []
+def _if_simulated(rel):
+    def get(wildcards):
+        return expand(f"{SOUT}/{rel}", **_wc(wildcards)) if simulated_fieldwork(wildcards) else []
+
+    return get
 
 
-def get_truth():
-    return [f"{OUT}/fieldwork/truth.json"] if simulated_fieldwork() else []
+get_dispositions = _if_simulated("fieldwork/dispositions.parquet")
+get_truth = _if_simulated("fieldwork/truth.json")
+get_injected = _if_simulated("fieldwork/injected.json")
 
 
-def get_injected():
-    return [f"{OUT}/fieldwork/injected.json"] if simulated_fieldwork() else []
+def bootstrap_shards(wildcards):
+    n = int(C(wildcards)["bootstrap"].get("shards", 1) or 1)
+    return expand(f"{SOUT}/model/bootstrap/shard_{{k}}.parquet", k=range(n), **_wc(wildcards))
 
 
-def get_clean():
-    return f"{OUT}/clean/responses.parquet"
-
-
-def get_weights():
-    return [f"{OUT}/weights/weights.parquet"]
-
-
-def get_weights_diagnostics():
-    return [f"{OUT}/weights/diagnostics.json"]
-
-
-def get_model():
-    return {
-        "estimates": f"{OUT}/model/estimates.csv",
-        "outer_weights": f"{OUT}/model/outer_weights.csv",
-        "effects": f"{OUT}/model/effects.csv",
-        "scores": f"{OUT}/model/scores.parquet",
-        "fit": f"{OUT}/model/fit.json",
-    }
-
-
-def bootstrap_shards():
-    n = int(config["bootstrap"].get("shards", 1) or 1)
-    return [f"{OUT}/model/bootstrap/shard_{k}.parquet" for k in range(n)]
-
-
-# model stage (fit_model, bootstrap, index)
-def get_bootstrap_ci():
+def get_bootstrap_ci(wildcards):
     """model/bootstrap_ci.csv when the bootstrap runs (bootstrap.replicates > 0), else none."""
-    if int(config["bootstrap"].get("replicates", 0) or 0) > 0:
-        return [f"{OUT}/model/bootstrap_ci.csv"]
+    if int(C(wildcards)["bootstrap"].get("replicates", 0) or 0) > 0:
+        return expand(f"{SOUT}/model/bootstrap_ci.csv", **_wc(wildcards))
     return []
+
+
+def get_previous_wave_index(wildcards):
+    """The previous wave's index/csi.csv of the same study (a programme): the index of a wave
+    is written after its predecessor's, so the study report compares waves in wave order."""
+    if not IS_PROGRAMME:
+        return []
+    waves = sorted((r.wave for r in STUDY_ROWS if r.study == wildcards.study), key=wave_order)
+    k = waves.index(wildcards.wave)
+    if k == 0:
+        return []
+    return expand(f"{SOUT}/index/csi.csv", study=wildcards.study, wave=waves[k - 1])
 
 
 def get_final_targets():
@@ -156,8 +291,8 @@ def get_final_targets():
     # `snakemake --report` of a finished version needs its DAG, which reruns nothing.
     if FINISHED and not any(a.startswith("--report") for a in sys.argv):
         print(
-            f"Version {VERSION!r} of study {STUDY!r} is finished ({OUT}/manifest.json) and "
-            "its inputs are unchanged: nothing to do.",
+            f"Version {VERSION!r} of {'programme' if IS_PROGRAMME else 'study'} {STUDY!r} is "
+            f"finished ({OUT}/manifest.json) and its inputs are unchanged: nothing to do.",
             file=sys.stderr,
         )
         return []
@@ -166,6 +301,8 @@ def get_final_targets():
 
 # ---------------------------------------------------------------- manifest
 # Rules whose outputs the manifest records (those present in the workflow and used by the study).
+# Rules are looked up by their own names through `rules` (rules.has), which also works when the
+# workflow is used as a Snakemake module with prefixed rule names.
 MANIFEST_RULES = [
     "simulate_frame",
     "design",
@@ -180,50 +317,93 @@ MANIFEST_RULES = [
     "index",
     "report",
 ]
+PROGRAMME_RULES = ["study_trend", "rollup", "programme_report"]
 
 
-def _rule_used(name):
+def _rule_used(name, wildcards):
+    c = C(wildcards)
     if name in ("design", "draw_sample"):
-        return from_frame()
+        return from_frame(wildcards)
     if name == "simulate_frame":
-        return from_frame() and not config["frame"].get("path")
+        return from_frame(wildcards) and not c["frame"].get("path")
     if name == "fieldwork":
-        return simulated_fieldwork()
+        return simulated_fieldwork(wildcards)
     if name == "gather_bootstrap":
-        return int(config["bootstrap"].get("replicates", 0) or 0) > 0
+        return int(c["bootstrap"].get("replicates", 0) or 0) > 0
     return True
 
 
-def get_manifest_inputs():
-    present = {r.name for r in workflow.rules}
+def _rule_outputs(name, wildcards):
+    if not rules.has(name):
+        return []
+    return [str(f) for f in expand(list(getattr(rules, name).output), **_wc(wildcards))]
+
+
+def get_study_outputs(wildcards, names=MANIFEST_RULES):
     files = []
-    for name in MANIFEST_RULES:
-        if name in present and _rule_used(name):
-            files += [str(f) for f in getattr(rules, name).output]
+    for name in names:
+        if _rule_used(name, wildcards):
+            files += _rule_outputs(name, wildcards)
+    return files
+
+
+def _study_wc(row):
+    return {"study": row.study, "wave": row.wave} if IS_PROGRAMME else {"study": row.study}
+
+
+def get_manifest_inputs():
+    files = []
+    for row in STUDY_ROWS:
+        files += get_study_outputs(SimpleNamespace(**_study_wc(row)))
+    if IS_PROGRAMME:
+        for name in PROGRAMME_RULES:
+            if not rules.has(name):
+                continue
+            if name == "study_trend":
+                files += expand(list(rules.study_trend.output), study=sorted({r.study for r in STUDY_ROWS}))
+            else:
+                files += [str(f) for f in getattr(rules, name).output]
+    if not files:
+        raise WorkflowError(
+            "the manifest would list no outputs: no csindex rule is in the workflow (it has "
+            f"{', '.join(r.name for r in workflow.rules)})"
+        )
     return files
 
 
 # ---------------------------------------------------------------- indicator weights
 from csindex.indicators.pipeline import FILE_METHODS, table_names  # noqa: E402
 
+INDICATOR_TABLES = table_names(config["indicators"])
+for (_s, _w), _c in STUDY_CONFIGS.items():
+    if table_names(_c["indicators"]) != INDICATOR_TABLES:
+        raise WorkflowError(
+            f"study {_s} wave {_w}: its indicators section writes other tables than the "
+            "programme's; in a programme every study uses the same indicator methods"
+        )
 
-def _indicator_specs():
-    cfg = config["indicators"]
-    return list((cfg.get("levels") or {}).values()) + list(cfg.get("alternatives") or [])
+
+def _indicator_specs(wildcards):
+    c = C(wildcards)["indicators"]
+    return list((c.get("levels") or {}).values()) + list(c.get("alternatives") or [])
 
 
-def get_indicator_expert_files():
+def get_indicator_expert_files(wildcards):
     """Every expert file named in the config (so a changed file re-runs the rule)."""
-    specs = [s for s in _indicator_specs() if s.get("method") in FILE_METHODS]
+    specs = [s for s in _indicator_specs(wildcards) if s.get("method") in FILE_METHODS]
     return sorted({f for s in specs for f in (s.get("files") or [])})
 
 
 def get_indicator_model_input(kind):
     """The SEM stage's table when a method needs it: outer_weights or total_effects."""
     method = {"outer_weights": "outer_weights", "effects": "total_effects"}[kind]
-    if any(s.get("method") == method for s in _indicator_specs()):
-        return [get_model()[kind]]
-    return []
+
+    def get(wildcards):
+        if any(s.get("method") == method for s in _indicator_specs(wildcards)):
+            return expand(f"{SOUT}/model/{kind}.csv", **_wc(wildcards))
+        return []
+
+    return get
 
 
 # ---------------------------------------------------------------- report
@@ -241,10 +421,32 @@ REPORT_STAGE_RULES = [
 
 
 def get_report_inputs(wildcards):
-    """Outputs of the stages this study runs (rules present in the workflow and used)."""
-    present = {r.name for r in workflow.rules}
-    files = [INSTRUMENT]
-    for name in REPORT_STAGE_RULES:
-        if name in present and _rule_used(name):
-            files += [str(f) for f in getattr(rules, name).output]
-    return files
+    """Outputs of the stages this study runs (rules present in the workflow and used), and in a
+    programme the previous wave's index tables (the report shows the change between waves)."""
+    prev = get_previous_wave_dir(wildcards)
+    extra = []
+    if prev:
+        extra = [f"{prev}/index/csi.csv"]
+        if _rule_used("indicator_weights", wildcards):
+            extra.append(f"{prev}/indicators/index.csv")
+    return [get_instrument(wildcards)] + get_study_outputs(wildcards, REPORT_STAGE_RULES) + extra
+
+
+def get_previous_wave_dir(wildcards):
+    """The folder of the same study's previous wave in a programme ("" for the first wave and
+    for a single study): the report's ``report.previous_wave``. Re-run versions of a wave are
+    never compared; only waves are."""
+    if not IS_PROGRAMME:
+        return ""
+    waves = sorted((r.wave for r in STUDY_ROWS if r.study == wildcards.study), key=wave_order)
+    k = waves.index(wildcards.wave)
+    if k == 0:
+        return ""
+    return expand(SOUT, study=wildcards.study, wave=waves[k - 1])[0]
+
+
+# ---------------------------------------------------------------- programme
+def get_wave_indices(wildcards):
+    """index/csi.csv of every wave of one study (rule study_trend)."""
+    waves = sorted((r.wave for r in STUDY_ROWS if r.study == wildcards.study), key=wave_order)
+    return expand(f"{SOUT}/index/csi.csv", study=wildcards.study, wave=waves)

@@ -5,34 +5,40 @@
 # (workflow/schemas/indicators.schema.yaml); expert files: config/experts/ (README.md there).
 
 rule indicator_weights:
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "study"
     input:
-        clean=get_clean(),
-        instrument=INSTRUMENT,
-        weights=get_weights(),
-        diagnostics=get_weights_diagnostics(),
-        experts=get_indicator_expert_files(),
+        clean=rules.clean.output.responses,
+        instrument=get_instrument,
+        weights=[rules.weights.output.weights],
+        diagnostics=[rules.weights.output.diagnostics],
+        experts=get_indicator_expert_files,
         outer_weights=get_indicator_model_input("outer_weights"),
         effects=get_indicator_model_input("effects"),
     output:
         weights=report(
-            f"{OUT}/indicators/weights.csv",
+            f"{SOUT}/indicators/weights.csv",
             caption="../report/indicators.rst",
             category="Indicator weights",
         ),
         index=report(
-            f"{OUT}/indicators/index.csv",
+            f"{SOUT}/indicators/index.csv",
             caption="../report/indicators.rst",
             category="Indicator weights",
         ),
-        summary=f"{OUT}/indicators/summary.json",
-        tables=[f"{OUT}/indicators/{name}" for name in table_names(config["indicators"])],
+        summary=f"{SOUT}/indicators/summary.json",
+        tables=[f"{SOUT}/indicators/{name}" for name in INDICATOR_TABLES],
     params:
-        indicators=config["indicators"],
-        estimation=config["estimation"],
+        indicators=cfg("indicators"),
+        estimation=cfg("estimation"),
     log:
-        f"{OUT}/logs/indicator_weights.log",
+        f"{SOUT}/logs/indicator_weights.log",
     benchmark:
-        f"{OUT}/benchmarks/indicator_weights.tsv"
+        f"{SOUT}/benchmarks/indicator_weights.tsv"
     conda:
         "../envs/csindex.yaml"
     script:

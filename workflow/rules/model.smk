@@ -3,115 +3,140 @@
 
 
 rule fit_model:
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "study"
     input:
-        responses=get_clean(),
-        weights=get_weights(),
-        weights_diagnostics=get_weights_diagnostics(),
-        instrument=INSTRUMENT,
+        responses=rules.clean.output.responses,
+        weights=[rules.weights.output.weights],
+        weights_diagnostics=[rules.weights.output.diagnostics],
+        instrument=get_instrument,
     output:
         estimates=report(
-            f"{OUT}/model/estimates.csv", caption="../report/model.rst", category="Model"
+            f"{SOUT}/model/estimates.csv", caption="../report/model.rst", category="Model"
         ),
-        fit=f"{OUT}/model/fit.json",
-        standardized=f"{OUT}/model/standardized.csv",
+        fit=f"{SOUT}/model/fit.json",
+        standardized=f"{SOUT}/model/standardized.csv",
         effects=report(
-            f"{OUT}/model/effects.csv", caption="../report/model.rst", category="Model"
+            f"{SOUT}/model/effects.csv", caption="../report/model.rst", category="Model"
         ),
-        r2=f"{OUT}/model/r2.csv",
+        r2=f"{SOUT}/model/r2.csv",
         quality=report(
-            f"{OUT}/model/quality.csv", caption="../report/model.rst", category="Model"
+            f"{SOUT}/model/quality.csv", caption="../report/model.rst", category="Model"
         ),
-        outer_weights=f"{OUT}/model/outer_weights.csv",
-        scores=f"{OUT}/model/scores.parquet",
-        admissibility=f"{OUT}/model/admissibility.json",
-        invariance=f"{OUT}/model/invariance.csv",
+        outer_weights=f"{SOUT}/model/outer_weights.csv",
+        scores=f"{SOUT}/model/scores.parquet",
+        admissibility=f"{SOUT}/model/admissibility.json",
+        invariance=f"{SOUT}/model/invariance.csv",
     params:
-        model=config["model"],
+        model=cfg("model"),
     log:
-        f"{OUT}/logs/fit_model.log",
+        f"{SOUT}/logs/fit_model.log",
     conda:
         "../envs/csindex.yaml"
     benchmark:
-        f"{OUT}/benchmarks/fit_model.tsv"
+        f"{SOUT}/benchmarks/fit_model.tsv"
     script:
         "../../scripts/fit_model.py"
 
 
 rule bootstrap_shard:
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    group:
+        "study"
     input:
-        responses=get_clean(),
-        weights=get_weights(),
-        instrument=INSTRUMENT,
-        fit=f"{OUT}/model/fit.json",
+        responses=rules.clean.output.responses,
+        weights=[rules.weights.output.weights],
+        instrument=get_instrument,
+        fit=rules.fit_model.output.fit,
     output:
-        f"{OUT}/model/bootstrap/shard_{{shard}}.parquet",
+        f"{SOUT}/model/bootstrap/shard_{{shard}}.parquet",
     params:
-        model=config["model"],
-        bootstrap=config["bootstrap"],
-        index=config["index"],
-        seed=config["seed"],
-        lonely_psu=config["estimation"]["lonely_psu"],
+        model=cfg("model"),
+        bootstrap=cfg("bootstrap"),
+        index=cfg("index"),
+        seed=cfg("seed"),
+        lonely_psu=cfg("estimation", "lonely_psu"),
     log:
-        f"{OUT}/logs/bootstrap_shard_{{shard}}.log",
+        f"{SOUT}/logs/bootstrap_shard_{{shard}}.log",
     conda:
         "../envs/csindex.yaml"
     benchmark:
-        f"{OUT}/benchmarks/bootstrap_shard_{{shard}}.tsv"
+        f"{SOUT}/benchmarks/bootstrap_shard_{{shard}}.tsv"
     script:
         "../../scripts/bootstrap_shard.py"
 
 
 rule gather_bootstrap:
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "study"
     input:
-        shards=bootstrap_shards(),
-        responses=get_clean(),
-        weights=get_weights(),
-        instrument=INSTRUMENT,
-        fit=f"{OUT}/model/fit.json",
+        shards=bootstrap_shards,
+        responses=rules.clean.output.responses,
+        weights=[rules.weights.output.weights],
+        instrument=get_instrument,
+        fit=rules.fit_model.output.fit,
     output:
-        boot=f"{OUT}/model/bootstrap.parquet",
+        boot=f"{SOUT}/model/bootstrap.parquet",
         ci=report(
-            f"{OUT}/model/bootstrap_ci.csv", caption="../report/model.rst", category="Model"
+            f"{SOUT}/model/bootstrap_ci.csv", caption="../report/model.rst", category="Model"
         ),
     params:
-        model=config["model"],
-        bootstrap=config["bootstrap"],
-        index=config["index"],
-        seed=config["seed"],
-        lonely_psu=config["estimation"]["lonely_psu"],
+        model=cfg("model"),
+        bootstrap=cfg("bootstrap"),
+        index=cfg("index"),
+        seed=cfg("seed"),
+        lonely_psu=cfg("estimation", "lonely_psu"),
     log:
-        f"{OUT}/logs/gather_bootstrap.log",
+        f"{SOUT}/logs/gather_bootstrap.log",
     conda:
         "../envs/csindex.yaml"
     benchmark:
-        f"{OUT}/benchmarks/gather_bootstrap.tsv"
+        f"{SOUT}/benchmarks/gather_bootstrap.tsv"
     script:
         "../../scripts/gather_bootstrap.py"
 
 
 rule index:
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "study"
     input:
-        responses=get_clean(),
-        weights=get_weights(),
-        weights_diagnostics=get_weights_diagnostics(),
-        instrument=INSTRUMENT,
-        outer_weights=f"{OUT}/model/outer_weights.csv",
-        effects=f"{OUT}/model/effects.csv",
-        fit=f"{OUT}/model/fit.json",
-        ci=get_bootstrap_ci(),
-        truth=get_truth(),
+        responses=rules.clean.output.responses,
+        weights=[rules.weights.output.weights],
+        weights_diagnostics=[rules.weights.output.diagnostics],
+        instrument=get_instrument,
+        outer_weights=rules.fit_model.output.outer_weights,
+        effects=rules.fit_model.output.effects,
+        fit=rules.fit_model.output.fit,
+        ci=get_bootstrap_ci,
+        truth=get_truth,
+        previous_wave=get_previous_wave_index,
     output:
-        csi=report(f"{OUT}/index/csi.csv", caption="../report/index.rst", category="Index"),
-        ipa=report(f"{OUT}/index/ipa.csv", caption="../report/ipa.rst", category="Index"),
+        csi=report(f"{SOUT}/index/csi.csv", caption="../report/index.rst", category="Index"),
+        ipa=report(f"{SOUT}/index/ipa.csv", caption="../report/ipa.rst", category="Index"),
     params:
-        model=config["model"],
-        index=config["index"],
-        ipa=config["ipa"],
+        model=cfg("model"),
+        index=cfg("index"),
+        ipa=cfg("ipa"),
     log:
-        f"{OUT}/logs/index.log",
+        f"{SOUT}/logs/index.log",
     conda:
         "../envs/csindex.yaml"
     benchmark:
-        f"{OUT}/benchmarks/index.tsv"
+        f"{SOUT}/benchmarks/index.tsv"
     script:
         "../../scripts/index.py"

@@ -7,22 +7,31 @@
 report: "../report/workflow.rst"
 
 rule report:
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    group:
+        "study"
     input:
         get_report_inputs,
     output:
         report(
-            f"{OUT}/report/report.html",
+            f"{SOUT}/report/report.html",
             caption="../report/report.rst",
             category="Report",
         ),
-        questions=f"{OUT}/report/questions.csv",
-        diagnostics=f"{OUT}/report/diagnostics.json",
+        questions=f"{SOUT}/report/questions.csv",
+        diagnostics=f"{SOUT}/report/diagnostics.json",
     params:
-        instrument=INSTRUMENT,
+        instrument=get_instrument,
+        # the study x wave's merged config (the report reads it instead of the run's config)
+        config=C,
+        previous_wave=get_previous_wave_dir,
     log:
-        f"{OUT}/logs/report.log",
+        f"{SOUT}/logs/report.log",
     benchmark:
-        f"{OUT}/benchmarks/report.tsv"
+        f"{SOUT}/benchmarks/report.tsv"
     conda:
         "../envs/csindex.yaml"
     script:

@@ -3,20 +3,26 @@
 
 
 rule design:
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "study"
     input:
-        frame=get_frame(),
+        frame=get_frame,
     output:
         design=report(
-            f"{OUT}/sample/design.json",
+            f"{SOUT}/sample/design.json",
             caption="../report/design.rst",
             category="Sampling",
         ),
     log:
-        f"{OUT}/logs/design.log",
+        f"{SOUT}/logs/design.log",
     params:
-        design=config["design"],
-        seed=config["seed"],
-        id_column=config["frame"].get("id_column", "customer_id"),
+        design=cfg("design"),
+        seed=cfg("seed"),
+        id_column=cfg("frame", "id_column", default="customer_id"),
     conda:
         "../envs/csindex.yaml"
     script:
@@ -24,20 +30,26 @@ rule design:
 
 
 rule draw_sample:
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "study"
     input:
-        frame=get_frame(),
-        design=f"{OUT}/sample/design.json",
+        frame=get_frame,
+        design=rules.design.output.design,
     output:
-        sample=f"{OUT}/sample/sample.parquet",
-        selection=f"{OUT}/sample/selection.json",
+        sample=f"{SOUT}/sample/sample.parquet",
+        selection=f"{SOUT}/sample/selection.json",
     log:
-        f"{OUT}/logs/draw_sample.log",
+        f"{SOUT}/logs/draw_sample.log",
     benchmark:
-        f"{OUT}/benchmarks/draw_sample.tsv"
+        f"{SOUT}/benchmarks/draw_sample.tsv"
     params:
-        design=config["design"],
-        seed=config["seed"],
-        id_column=config["frame"].get("id_column", "customer_id"),
+        design=cfg("design"),
+        seed=cfg("seed"),
+        id_column=cfg("frame", "id_column", default="customer_id"),
     conda:
         "../envs/csindex.yaml"
     script:

@@ -2,46 +2,58 @@
 
 
 rule simulate_frame:
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    group:
+        "study"
     output:
-        frame=f"{OUT}/frame/frame.parquet",
+        frame=f"{SOUT}/frame/frame.parquet",
         summary_csv=report(
-            f"{OUT}/frame/summary.csv",
+            f"{SOUT}/frame/summary.csv",
             caption="../report/frame_summary.rst",
             category="Frame",
         ),
-        summary_json=f"{OUT}/frame/summary.json",
+        summary_json=f"{SOUT}/frame/summary.json",
     params:
-        frame=config["frame"],
-        seed=config["seed"],
+        frame=cfg("frame"),
+        seed=cfg("seed"),
     log:
-        f"{OUT}/logs/simulate_frame.log",
+        f"{SOUT}/logs/simulate_frame.log",
     conda:
         "../envs/csindex.yaml"
     benchmark:
-        f"{OUT}/benchmarks/simulate_frame.tsv"
+        f"{SOUT}/benchmarks/simulate_frame.tsv"
     script:
         "../../scripts/simulate_frame.py"
 
 
 rule fieldwork:
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    group:
+        "study"
     input:
-        sample=f"{OUT}/sample/sample.parquet",
-        frame=get_frame(),
-        instrument=INSTRUMENT,
+        sample=f"{SOUT}/sample/sample.parquet",
+        frame=get_frame,
+        instrument=get_instrument,
     output:
-        raw=f"{OUT}/fieldwork/raw_responses.csv",
-        dispositions=f"{OUT}/fieldwork/dispositions.parquet",
-        truth=f"{OUT}/fieldwork/truth.json",
-        injected=f"{OUT}/fieldwork/injected.json",
+        raw=f"{SOUT}/fieldwork/raw_responses.csv",
+        dispositions=f"{SOUT}/fieldwork/dispositions.parquet",
+        truth=f"{SOUT}/fieldwork/truth.json",
+        injected=f"{SOUT}/fieldwork/injected.json",
     params:
-        fieldwork=config["fieldwork"],
-        id_column=config["frame"].get("id_column", "customer_id"),
-        seed=config["seed"],
+        fieldwork=cfg("fieldwork"),
+        id_column=cfg("frame", "id_column", default="customer_id"),
+        seed=cfg("seed"),
     log:
-        f"{OUT}/logs/fieldwork.log",
+        f"{SOUT}/logs/fieldwork.log",
     conda:
         "../envs/csindex.yaml"
     benchmark:
-        f"{OUT}/benchmarks/fieldwork.tsv"
+        f"{SOUT}/benchmarks/fieldwork.tsv"
     script:
         "../../scripts/fieldwork.py"

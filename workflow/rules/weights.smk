@@ -5,35 +5,41 @@
 
 
 rule weights:
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    group:
+        "study"
     input:
-        responses=get_clean(),
-        instrument=INSTRUMENT,
-        sample=get_sample(),
-        dispositions=get_dispositions(),
-        frame=[get_frame()] if from_frame() else [],
-        truth=get_truth(),
+        responses=rules.clean.output.responses,
+        instrument=get_instrument,
+        sample=get_sample,
+        dispositions=get_dispositions,
+        frame=get_frame_if_used,
+        truth=get_truth,
     output:
-        weights=f"{OUT}/weights/weights.parquet",
-        diagnostics=f"{OUT}/weights/diagnostics.json",
+        weights=f"{SOUT}/weights/weights.parquet",
+        diagnostics=f"{SOUT}/weights/diagnostics.json",
         table=report(
-            f"{OUT}/weights/diagnostics.csv",
+            f"{SOUT}/weights/diagnostics.csv",
             caption="../report/weights.rst",
             category="Weights",
         ),
         estimates=report(
-            f"{OUT}/weights/estimates.csv",
+            f"{SOUT}/weights/estimates.csv",
             caption="../report/weights.rst",
             category="Weights",
         ),
     params:
-        weighting=config["weighting"],
-        estimation=config["estimation"],
-        id_column=config["frame"].get("id_column", "customer_id"),
-        seed=config["seed"],
+        weighting=cfg("weighting"),
+        estimation=cfg("estimation"),
+        id_column=cfg("frame", "id_column", default="customer_id"),
+        seed=cfg("seed"),
     log:
-        f"{OUT}/logs/weights.log",
+        f"{SOUT}/logs/weights.log",
     benchmark:
-        f"{OUT}/benchmarks/weights.tsv"
+        f"{SOUT}/benchmarks/weights.tsv"
     conda:
         "../envs/csindex.yaml"
     script:
