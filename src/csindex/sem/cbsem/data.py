@@ -11,7 +11,6 @@ from ...errors import InputError
 from ..spec import ModelSpec
 
 
-# --------------------------------------------------------------------------- data
 def prepare_items(
     data: pd.DataFrame,
     spec: ModelSpec,

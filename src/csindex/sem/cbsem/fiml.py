@@ -21,6 +21,8 @@ from .structure import Structure, build_structure, element_vectors, implied
 
 @dataclass
 class Pattern:
+    """The rows sharing one missing-data pattern and their weighted sufficient statistics."""
+
     o: np.ndarray  # observed item indices
     rows: np.ndarray  # rows (of the used data) with this pattern
     n: float  # sum of weights

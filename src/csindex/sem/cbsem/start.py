@@ -9,7 +9,6 @@ from ...errors import ConfigError
 from .structure import LAM, PSI, THETA, Structure, free_keys
 
 
-# --------------------------------------------------------------------------- start values
 def simple_start(st: Structure, S: np.ndarray) -> np.ndarray:
     """Moment-based start values (lavaan's "simple" spirit): loadings from the marker's
     covariances, half the (marker) variance for variances, zero elsewhere."""

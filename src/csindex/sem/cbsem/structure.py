@@ -18,7 +18,6 @@ from ..spec import ModelSpec
 LAM, BETA, PSI, THETA, XCOV = 0, 1, 2, 3, 4
 
 
-# --------------------------------------------------------------------------- structure
 @dataclass
 class Structure:
     """Parameter layout of a :class:`ModelSpec` (free and fixed parameters, lavaan order).
@@ -82,6 +81,31 @@ class Structure:
         return [f"{a}{o}{b}" for a, o, b in zip(t["lhs"], t["op"], t["rhs"], strict=True)]
 
 
+def _lookup(d: Mapping, lhs: str, op: str, rhs: str):
+    """``d[(lhs, op, rhs)]``, a covariance (``~~``) also under (rhs, op, lhs); None if absent."""
+    if (lhs, op, rhs) in d:
+        return d[(lhs, op, rhs)]
+    if op == "~~" and (rhs, op, lhs) in d:
+        return d[(rhs, op, lhs)]
+    return None
+
+
+def _single_indicator_error(
+    spec: ModelSpec, item: str, item_variances: Mapping[str, float] | None
+) -> float:
+    """Fixed error variance of a single indicator: ``spec.single_indicator_error_share`` of its
+    variance (lavaan's default 0)."""
+    v = 0.0
+    if spec.single_indicator_error_share > 0:
+        if item_variances is None:
+            raise ConfigError(
+                "the single-indicator error share needs the item variances",
+                key="model.single_indicator_error_share",
+            )
+        v = spec.single_indicator_error_share * float(item_variances[item])
+    return v
+
+
 def build_structure(
     spec: ModelSpec, item_variances: Mapping[str, float] | None = None
 ) -> Structure:
@@ -110,17 +134,10 @@ def build_structure(
     nfree = 0
     freed = set(spec.freed)
 
-    def lookup(d, lhs, op, rhs):
-        if (lhs, op, rhs) in d:
-            return d[(lhs, op, rhs)]
-        if op == "~~" and (rhs, op, lhs) in d:
-            return d[(rhs, op, lhs)]
-        return None
-
     def add(k: int, a: int, b: int, lhs: str, op: str, rhs: str, default: float | None = None):
         nonlocal nfree
-        label = lookup(spec.labels, lhs, op, rhs) or ""
-        value = lookup(spec.fixed, lhs, op, rhs)
+        label = _lookup(spec.labels, lhs, op, rhs) or ""
+        value = _lookup(spec.fixed, lhs, op, rhs)
         is_freed = (lhs, op, rhs) in freed or (op == "~~" and (rhs, op, lhs) in freed)
         if value is None and default is not None and not is_freed:
             value = default
@@ -165,15 +182,8 @@ def build_structure(
             add(BETA, cc[c], cc[a], c, "~", a)
     single = {its[0] for its in spec.blocks.values() if len(its) == 1}
     for it in items:
-        if it in single and lookup(spec.fixed, it, "~~", it) is None:
-            v = 0.0
-            if spec.single_indicator_error_share > 0:
-                if item_variances is None:
-                    raise ConfigError(
-                        "the single-indicator error share needs the item variances",
-                        key="model.single_indicator_error_share",
-                    )
-                v = spec.single_indicator_error_share * float(item_variances[it])
+        if it in single and _lookup(spec.fixed, it, "~~", it) is None:
+            v = _single_indicator_error(spec, it, item_variances)
             add(THETA, ii[it], ii[it], it, "~~", it, v)
         else:
             add(THETA, ii[it], ii[it], it, "~~", it)
@@ -185,9 +195,7 @@ def build_structure(
         add(PSI, cc[c], cc[c], c, "~~", c)
     exo = spec.exogenous
     pairs = [(exo[i], exo[j]) for i in range(len(exo)) for j in range(i + 1, len(exo))]
-    given = {frozenset(x) for x in spec.covariances}
     extra = [x for x in spec.covariances if frozenset(x) not in {frozenset(y) for y in pairs}]
-    del given
     for a, b in pairs + extra:
         if a in cc and b in cc:
             add(PSI, cc[a], cc[b], a, "~~", b)
@@ -214,7 +222,7 @@ def build_structure(
     )
 
 
-# --------------------------------------------------------------------------- batched engine
+# --------------------------------------------------------------------------- implied moments
 def model_matrices(st: Structure, theta: np.ndarray):
     """Lambda, B, Psi, Theta, Phi for a batch of parameter vectors theta (R, q)."""
     R = theta.shape[0]
