@@ -30,7 +30,20 @@ from .audit import (
 )
 from .engine import clean_responses
 from .injected import INJECTED_MAP, compare_injected
-from .options import CLEANING_DEFAULTS, CleaningOptions, merge_config
+from .options import (
+    CLEANING_DEFAULTS,
+    AttentionOptions,
+    CleaningOptions,
+    DuplicatesOptions,
+    ImputationOptions,
+    MinAnsweredOptions,
+    PilotOptions,
+    QuantityCutOptions,
+    SpeedersOptions,
+    StraightliningOptions,
+    Toggle,
+    merge_config,
+)
 from .recodes import cut_five, cut_points
 from .registry import CleaningRule, cleaning_rule, registered_rules
 from .state import CleaningState, CleanResult
@@ -43,11 +56,20 @@ __all__ = [
     "RECODE_RULES",
     "ROW_RULES",
     "RULE_ORDER",
+    "AttentionOptions",
     "AuditLog",
     "CleanResult",
     "CleaningOptions",
     "CleaningRule",
     "CleaningState",
+    "DuplicatesOptions",
+    "ImputationOptions",
+    "MinAnsweredOptions",
+    "PilotOptions",
+    "QuantityCutOptions",
+    "SpeedersOptions",
+    "StraightliningOptions",
+    "Toggle",
     "clean_responses",
     "cleaning_rule",
     "compare_injected",

@@ -53,7 +53,7 @@ def _codes_summary(state: CleaningState, counts: dict[str, int], on: bool) -> No
     "missing_codes",
     order=40,
     enabled=lambda o: bool(o.missing_codes.enabled),
-    when_off=lambda s, o: _codes_summary(s, dict.fromkeys(("dont_know", "refused"), 0), False),
+    when_off=lambda s, o: _codes_summary(s, dict.fromkeys((r for r, _ in CODE_RULES), 0), False),
 )
 def missing_codes(state: CleaningState, options: CleaningOptions) -> None:
     """Don't-know, refused and other missing codes → missing (``cleaning.missing_codes``)."""
