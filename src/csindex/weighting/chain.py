@@ -32,6 +32,8 @@ from csindex.weighting.options import (
 from csindex.weighting.replicates import Replicates, make_replicates
 from csindex.weighting.trimming import normalise, trim_columns
 
+Margins = dict[str, dict[str, float]]
+
 
 @dataclass
 class WeightingOutput:
@@ -163,7 +165,9 @@ def responding_units(
 
 
 # --------------------------------------------------------------------------- adjustments
-def replicate_step(ch: ChainState, opts: WeightingOptions, lonely_psu: str, rng) -> None:
+def replicate_step(
+    ch: ChainState, opts: WeightingOptions, lonely_psu: str, rng: np.random.Generator
+) -> None:
     """The design weights times the replicate multipliers: ``W = [w, w * F]``."""
     check_weights(ch.units["w_design"].to_numpy(), column="w_design", allow_zero=False)
     ch.rep = make_replicates(ch.units, opts.replicates, lonely_psu, rng)
@@ -188,11 +192,8 @@ def eligibility_step(ch: ChainState) -> None:
         "unknown_eligibility_redistributed": int(ch.unknown.sum()),
     }
     if not keep.all():
-        ch.W, ch.units, ch.responded = (
-            ch.W[keep],
-            units[keep].reset_index(drop=True),
-            ch.responded[keep],
-        )
+        ch.W, ch.responded = ch.W[keep], ch.responded[keep]
+        ch.units = units[keep].reset_index(drop=True)
         ch.steps = {k: v[keep] for k, v in ch.steps.items()}
 
 
@@ -250,9 +251,7 @@ def respondents_step(ch: ChainState, resp: pd.DataFrame) -> None:
 
 
 # --------------------------------------------------------------------------- calibration
-def _margins(
-    cal: CalibrationOptions, frame: pd.DataFrame | None, cdiag: dict[str, Any]
-) -> dict[str, dict[str, float]]:
+def _margins(cal: CalibrationOptions, frame: pd.DataFrame | None, cdiag: dict[str, Any]) -> Margins:
     if cal.margins_from == "frame" and frame is not None:
         return margins_from_frame(frame, cal.variables)
     if cal.margins:
@@ -262,7 +261,7 @@ def _margins(
     return {}
 
 
-def _rake(ch: ChainState, cal: CalibrationOptions, margins, cdiag: dict[str, Any]) -> None:
+def _rake(ch: ChainState, cal: CalibrationOptions, margins: Margins, cdiag: dict[str, Any]) -> None:
     ch.W, rres = rake_frame(ch.W, ch.units, margins, cal.rtol, cal.max_sweeps)
     cdiag.update(
         sweeps=rres[0].sweeps,
@@ -273,7 +272,7 @@ def _rake(ch: ChainState, cal: CalibrationOptions, margins, cdiag: dict[str, Any
     )
 
 
-def _poststratify(ch: ChainState, margins, cdiag: dict[str, Any]) -> None:
+def _poststratify(ch: ChainState, margins: Margins, cdiag: dict[str, Any]) -> None:
     var = "*".join(margins)
     if len(margins) > 1:
         raise ConfigError(
@@ -284,7 +283,9 @@ def _poststratify(ch: ChainState, margins, cdiag: dict[str, Any]) -> None:
     cdiag.update(converged=True, sweeps=1, max_rel_error=0.0)
 
 
-def _calibrate(ch: ChainState, cal: CalibrationOptions, margins, cdiag: dict[str, Any]) -> None:
+def _calibrate(
+    ch: ChainState, cal: CalibrationOptions, margins: Margins, cdiag: dict[str, Any]
+) -> None:
     X, tot, names = calibration_matrix(ch.units, margins)
     lo, hi = cal.bounds
     bounds = (-np.inf if lo is None else lo, np.inf if hi is None else hi)
