@@ -251,3 +251,14 @@ def test_unknown_eligibility_weight_is_shared_and_ineligibles_leave(pop) -> None
     assert out.diagnostics["response_rate"] == pytest.approx(
         len(resp) / (len(smp) - inel.sum() - unk.sum())
     )
+
+
+def test_typed_options_give_the_same_weights_as_the_config_section(pop) -> None:
+    from csindex.weighting import WeightingOptions
+
+    smp, resp, disp = draw(pop, 2)
+    cfg = {"replicates": {"type": "JKn"}, "trimming": {"upper": 4.0}}
+    a = build_weights(resp, cfg, smp, disp, pop, seed=3)
+    b = build_weights(resp, WeightingOptions.from_config(cfg), smp, disp, pop, seed=3)
+    pd.testing.assert_frame_equal(a.weights, b.weights)
+    assert a.diagnostics == b.diagnostics
