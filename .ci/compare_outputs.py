@@ -3,8 +3,9 @@
 Legitimately different, so left out of the byte comparison:
 - logs/ and *.log: time stamps, process ids, host names;
 - benchmarks/: run times and memory;
-- manifest.json: start/finish times and the environment; its ``outputs`` (sha256 of every
-  output) and ``config_hash`` are compared instead.
+- manifest.json and its sealed copy .finished/<version>.json: start/finish times and the
+  environment; their ``outputs`` (sha256 of every output), ``config_hash`` and ``inputs`` are
+  compared instead.
 Every other file must exist in both trees with identical bytes.
 usage: python .ci/compare_outputs.py A B
 """
@@ -33,7 +34,7 @@ def main(a: Path, b: Path) -> int:
     for rel in sorted(fa & fb):
         if skipped(rel):
             continue
-        if rel.name == "manifest.json":
+        if rel.name == "manifest.json" or rel.parent.name == ".finished":
             ma, mb = (json.loads((x / rel).read_text()) for x in (a, b))
             for key in ("outputs", "config_hash", "inputs"):
                 if ma.get(key) != mb.get(key):
