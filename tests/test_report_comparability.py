@@ -96,3 +96,18 @@ def test_cbsem_scalar_invariance(base, instrument, tmp_path, scalar_ok):
     else:
         assert "scalar measurement invariance does not hold" in en and "metric" in en
         assert "标量测量不变性不成立" in zh
+
+
+def test_htmt_bootstrap_ci_column_and_upper_limit_rule(base, instrument, tmp_path):
+    """With htmt:A-B rows in model/bootstrap_ci.csv the quality section shows the interval
+    and warns when its upper limit reaches 1, even when the estimate is below 0.90."""
+    ci = pd.DataFrame({
+        "statistic": ["htmt:CE-PV", "htmt:PQ-PV"], "kind": "htmt", "est": [0.6, 0.6],
+        "ci_lower": [0.41, 0.45], "ci_upper": [1.03, 0.78],
+    })  # fmt: skip
+    v = variant(base, tmp_path, "bootstrap_ci.csv", ci)
+    model = section(build_report(v, cfg(), instrument), "model")
+    assert "Bootstrap CI" in model
+    rows = {r.split("</td>")[0]: r for r in model.split("<tr><td>")[1:]}
+    assert "0.41 – 1.03" in rows["CE – PV"] and "warn" in rows["CE – PV"]
+    assert "0.45 – 0.78" in rows["PQ – PV"] and "pass" in rows["PQ – PV"]
