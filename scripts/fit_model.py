@@ -12,6 +12,7 @@ from csindex.sem.outputs import (  # noqa: E402
     fit_model,
     invariance_tables,
     model_tables,
+    pls_group_tables,
     with_groups,
 )
 from csindex.sem.spec import spec_from_config  # noqa: E402
@@ -38,6 +39,11 @@ if inv is not None:
     t.fit["invariance"] = inv.rule.describe()
     t.fit["invariance_holds"] = {lv: inv.holds(lv) for lv in inv.levels}
 write_csv(inv.table if inv is not None else INVARIANCE_EMPTY, out.invariance)
+micom_t, mga_t = pls_group_tables(data, spec, mcfg, int(snakemake.params.seed))
+if len(micom_t):
+    log.info("MICOM:\n%s\nPLS-MGA:\n%s", micom_t.to_string(), mga_t.to_string())
+write_csv(micom_t, out.micom)
+write_csv(mga_t, out.mga)
 write_csv(with_groups(t.estimates, inv), out.estimates)
 write_csv(t.standardized, out.standardized)
 write_csv(t.effects, out.effects)

@@ -224,3 +224,24 @@ def test_replicate_weight_se_refits_every_replicate(mobi, spec, setup) -> None:
     keys = [f"path:{r.rhs}->{r.lhs}" for r in full.paths.itertuples()]
     np.testing.assert_allclose(out.loc[keys, "se"].to_numpy(), hand, rtol=1e-9)
     assert (out["replicates"] == R).all()
+
+
+def test_bootstrap_htmt_is_quality_htmt(mobi, spec, setup) -> None:
+    """htmt:A-B statistics (pairs with two or more items per block); at the full-sample
+    weights they equal the HTMT of model/quality.csv (one computation: sem.quality)."""
+    from csindex.sem.quality import quality_from_pls
+
+    names = stat_names(setup)
+    hn = [n for n in names if n.startswith("htmt:")]
+    multi = [c for c in spec.constructs if len(spec.blocks[c]) > 1]
+    assert len(hn) == len(multi) * (len(multi) - 1) // 2
+    full, _, _ = pls_stats(setup, setup.w[None, :])
+    got = dict(zip(names, full[0], strict=True))
+    res = fit_pls(mobi, spec, np.linspace(0.5, 1.5, len(mobi)))
+    q = quality_from_pls(res).get("htmt").dropna()
+    assert len(q) == len(hn)
+    for r in q.itertuples():
+        assert got[f"htmt:{r.lhs}-{r.rhs}"] == pytest.approx(r.value, abs=1e-10)
+    boot, _, _ = pls_stats(setup, replicate_counts(setup.n, 3, 0, 20) * setup.w)
+    h = boot[:, [names.index(n) for n in hn]]
+    assert np.isfinite(h).all() and (h > 0).all() and h.std(axis=0).min() > 0

@@ -215,8 +215,9 @@ def test_workflow_tables_group_column_and_invariance_csv_contract():
     assert (est["group"] == "").sum() == (est["group"] == "high").sum() - st_means(spec)
     with pytest.raises(ConfigError, match="model.groups 'segment'"):
         group_column(d, {"groups": "segment"})
+    assert invariance_tables(d, spec, dict(cfg, estimator="pls")) is None  # PLS: MICOM instead
     with pytest.raises(ConfigError, match="estimator: cbsem"):
-        invariance_tables(d, spec, dict(cfg, estimator="pls"))
+        invariance_tables(d, spec, dict(cfg, estimator="wlsmv"))
 
 
 def st_means(spec) -> int:

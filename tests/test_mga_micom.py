@@ -164,3 +164,42 @@ def test_permutation_tests_have_power_under_a_known_difference():
     )
     assert power_mga > 0.8
     assert power_means > 0.8
+
+
+def test_pls_group_tables_of_the_workflow():
+    """model/micom.csv and model/mga.csv as rule fit_model writes them: the MGA difference is
+    the difference of separate PLS fits per group; seeds derived from the config seed; header
+    only without groups or for CB-SEM."""
+    from csindex.seeds import derive_seed
+    from csindex.sem.outputs import MGA_COLUMNS, pls_group_tables
+
+    data = two_groups(120, 100, np.random.default_rng(5), b_ab=-0.3)
+    data["score"] = np.where(data.grp == "g1", 9.0, 3.0)
+    mcfg = {"estimator": "pls", "groups": "score", "group_threshold": 5, "permutations": 99}
+    mic, mga = pls_group_tables(data, SPEC, mcfg, seed=11)
+    assert list(mic.columns) == MICOM_COLUMNS and list(mga.columns) == MGA_COLUMNS
+    assert set(mic["comparison"]) == {"high vs low"} and len(mga) == len(SPEC.paths)
+    ref = {
+        g: fit_pls(data[data.grp == g], SPEC, tol=1e-12, maxiter=1000).paths.set_index(
+            ["rhs", "lhs"]
+        )["est"]
+        for g in ("g1", "g2")
+    }
+    want = [ref["g1"][(a, b)] - ref["g2"][(a, b)] for a, b in SPEC.paths]
+    np.testing.assert_allclose(mga["difference"], want, atol=1e-5)
+    assert mga[["p_permutation", "p_henseler"]].stack().between(0, 1).all()
+    # the A -> B difference (0.5 vs -0.3) is detected by the permutation test
+    assert mga.set_index("path").loc["A -> B", "p_permutation"] < 0.05
+    exp = micom(
+        data.assign(score_group=np.where(data.grp == "g1", "high", "low")),
+        SPEC,
+        "score_group",
+        n_permutations=99,
+        seed=derive_seed(11, "micom"),
+    )
+    pd.testing.assert_frame_equal(mic, exp)
+    again = pls_group_tables(data, SPEC, mcfg, seed=11)
+    pd.testing.assert_frame_equal(mga, again[1])
+    for cfg in ({"estimator": "pls"}, {**mcfg, "estimator": "cbsem"}):
+        m, g = pls_group_tables(data, SPEC, cfg, seed=11)
+        assert m.empty and g.empty and list(g.columns) == MGA_COLUMNS

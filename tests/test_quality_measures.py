@@ -46,7 +46,7 @@ def test_alpha_matches_hand_computation_and_plspm(mobi_fit) -> None:
 def test_htmt_matches_hand_computation(mobi_fit) -> None:
     data, spec, res, _ = mobi_fit
     h = quality_from_pls(res).get("htmt")
-    R = data[spec.items].corr().to_numpy()
+    R = np.abs(data[spec.items].corr().to_numpy())  # HTMT on |r| (Henseler et al. 2015)
     pos = {i: j for j, i in enumerate(spec.items)}
 
     def mean_mono(items):
@@ -60,6 +60,27 @@ def test_htmt_matches_hand_computation(mobi_fit) -> None:
             continue
         het = sum(R[pos[x], pos[y]] for x in a for y in b) / (len(a) * len(b))
         assert r.value == pytest.approx(het / np.sqrt(mean_mono(a) * mean_mono(b)), abs=1e-12)
+
+
+def test_htmt_uses_absolute_correlations() -> None:
+    """A block whose items are negatively worded (complaints against satisfaction): HTMT
+    is a ratio of mean absolute correlations (Henseler, Ringle & Sarstedt 2015; seminr,
+    SmartPLS, semTools::htmt), so reversing a block's items leaves it unchanged and positive.
+    Hand computation from the correlation matrix on the ECSI data."""
+    data = pd.read_csv(FIX / "data" / REF["cases"]["mobi_ecsi_path"]["data"], index_col=0)
+    d = data[["CUSA1", "CUSA2", "CUSA3", "CUSL1", "CUSL3"]].astype(float).copy()
+    d["CC1"], d["CC2"] = 11 - d.pop("CUSL1"), 11 - d.pop("CUSL3")  # reversed: r < 0 with CS
+    d["CC2"] = d["CC2"] + 0.3 * d["CUSA1"]  # a mixed-sign pair within the heterotrait block
+    spec = ModelSpec(blocks={"CS": ["CUSA1", "CUSA2", "CUSA3"], "CC": ["CC1", "CC2"]},
+                     paths=[("CS", "CC")])  # fmt: skip
+    R = d[spec.items].corr()
+    assert (R.loc[["CUSA2", "CUSA3"], ["CC1", "CC2"]].to_numpy() < 0).all()
+    A = R.abs().to_numpy()
+    het = A[:3, 3:].mean()
+    mono_cs = (A[0, 1] + A[0, 2] + A[1, 2]) / 3
+    want = het / np.sqrt(mono_cs * A[3, 4])
+    got = quality_from_pls(fit_pls(d, spec)).get("htmt")["value"].iloc[0]
+    assert got == pytest.approx(want, abs=1e-12) and got > 0
 
 
 def test_rho_c_ave_and_rho_a_follow_their_formulas(mobi_fit) -> None:

@@ -31,8 +31,11 @@ rule fit_model:
         scores=f"{SOUT}/model/scores.parquet",
         admissibility=f"{SOUT}/model/admissibility.json",
         invariance=f"{SOUT}/model/invariance.csv",
+        micom=f"{SOUT}/model/micom.csv",
+        mga=f"{SOUT}/model/mga.csv",
     params:
         model=cfg("model"),
+        seed=cfg("seed"),
     log:
         f"{SOUT}/logs/fit_model.log",
     conda:

@@ -27,6 +27,22 @@ def drivers(ctx: ReportContext, target: str = "CS", top: int = 3) -> pd.DataFram
     return pd.DataFrame({"construct": e["from"].astype(str), "total": e["total"]}).head(top)
 
 
+def segment_comparability(ctx: ReportContext) -> pd.DataFrame | None:
+    """Whether segment indexes may be compared: the verdicts of
+    :func:`csindex.sem.micom.segment_comparability` from model/micom.csv (PLS: MICOM) or
+    model/invariance.csv (CB-SEM: scalar invariance); None when neither file has rows (not
+    tested). Columns: comparison, construct, invariance, comparable, reason, basis."""
+    from ..sem.micom import segment_comparability as verdicts
+
+    mic = ctx.v.csv("model/micom.csv")
+    if mic is not None and len(mic) and "verdict" in mic.columns:
+        return verdicts(micom_table=mic).assign(basis="micom")
+    inv = ctx.v.csv("model/invariance.csv")
+    if inv is not None and len(inv) and "level" in inv.columns:
+        return verdicts(invariance_table=inv).assign(basis="scalar")
+    return None
+
+
 def ipa_ranking(ipa: pd.DataFrame) -> pd.DataFrame:
     """index/ipa.csv with the priority of every point, ``importance x (100 - performance)``
     (the satisfaction gained if its gap to 100 were closed; the index stage's priority_score),

@@ -211,6 +211,28 @@ EN: dict[str, str] = {
     "segment_priorities": "Top priorities by segment",
     "rows_masked": "{n} row(s) with fewer than {k} respondents: estimates masked (–).",
     "segment_suppressed": "Segment(s) with fewer than {k} respondents are not shown: {names}.",
+    "comparability_untested": "Measurement invariance across segments was not tested (set "
+    "the grouping column in the model configuration): differences between segments may reflect "
+    "how the segments answer the questions, not only their satisfaction.",
+    "comparability_ok_micom": "Segments may be compared: MICOM (Henseler et al. 2016) "
+    "establishes configural and compositional invariance for every construct ({groups}).",
+    "comparability_ok_scalar": "Segments may be compared: scalar measurement invariance holds "
+    "across the groups (CB-SEM, Chen 2007 rule).",
+    "comparability_warn": "Warning: measurement invariance does not hold for {items}; do not "
+    "compare these segment scores directly.",
+    "comparability_warn_scalar": "Warning: scalar measurement invariance does not hold across "
+    "the groups (highest level that holds: {level}); do not compare segment scores directly.",
+    "micom": "Measurement invariance of composites (MICOM)",
+    "micom_text": "MICOM (Henseler, Ringle & Sarstedt 2016) by permutation: step 1 configural, "
+    "step 2 compositional invariance (correlation c of the composites built with each group's "
+    "weights at least its 5% permutation quantile), step 3 equal composite means and variances "
+    "(inside the 2.5%–97.5% permutation quantiles). Segment scores may be compared where steps "
+    "1 and 2 hold.",
+    "micom_step": "Step",
+    "micom_statistic": "Statistic",
+    "micom_interval": "Permutation quantiles",
+    "micom_verdict": "Verdict",
+    "comparison": "Comparison",
     # appendix
     "appendix_intro": "Configuration, diagnostics and full tables, for the record; the same "
     "content is in report/diagnostics.json.",
@@ -378,6 +400,23 @@ ZH: dict[str, str] = {
     "segment_priorities": "各细分的优先改进",
     "rows_masked": "{n} 行少于 {k} 位受访者:估计值已隐藏(–)。",
     "segment_suppressed": "少于 {k} 位受访者的细分未显示:{names}。",
+    "comparability_untested": "未检验各细分群体之间的测量不变性(可在模型配置中设置分组列):"
+    "细分群体之间的差异可能来自答题方式,而不仅是满意度的差异。",
+    "comparability_ok_micom": "各细分群体可以比较:MICOM(Henseler 等 2016)表明每个潜变量的"
+    "构型不变性与组合不变性均成立({groups})。",
+    "comparability_ok_scalar": "各细分群体可以比较:跨组标量测量不变性成立(CB-SEM,Chen 2007 规则)。",
+    "comparability_warn": "警示:{items} 的测量不变性不成立;请勿直接比较这些细分群体的得分。",
+    "comparability_warn_scalar": "警示:跨组标量测量不变性不成立(成立的最高层级:{level});"
+    "请勿直接比较细分群体的得分。",
+    "micom": "组合测量不变性(MICOM)",
+    "micom_text": "MICOM(Henseler、Ringle 与 Sarstedt 2016),置换检验:第 1 步构型不变性;第 2 步"
+    "组合不变性(用各组权重构造的组合变量的相关 c 不低于其置换分布的 5% 分位数);第 3 步组合均值与"
+    "方差相等(位于置换分布的 2.5%–97.5% 分位数之间)。第 1、2 步成立时,细分群体得分可以比较。",
+    "micom_step": "步骤",
+    "micom_statistic": "统计量",
+    "micom_interval": "置换分位数",
+    "micom_verdict": "结论",
+    "comparison": "比较",
     "appendix_intro": "配置、诊断信息与完整表格,供存档;相同内容见 report/diagnostics.json。",
     "manifest": "来源信息",
     "files": "本报告读取的文件",

@@ -27,6 +27,10 @@ from .questions import question_table, value_labels
 SECTIONS = ("summary", "method", "questions", "model", "ipa", "appendix")
 
 
+def _f3(x: float) -> str:
+    return "" if not np.isfinite(x) else f"{x:.3f}"
+
+
 def _ul(items: list[str], cls: str = "") -> str:
     c = f' class="{cls}"' if cls else ""
     return f"<ul{c}>" + "".join(f"<li>{html.escape(x)}</li>" for x in items) + "</ul>"
@@ -459,6 +463,24 @@ def model(ctx: ReportContext) -> Section:
                 for h in inv["holds"]
             ]
         s.raw(html_table(show, numeric_right=False))
+    mic = ctx.v.csv("model/micom.csv")
+    if mic is not None and len(mic) and "verdict" in mic.columns:
+        s.h(k("micom"))
+        s.p(k("micom_text"))
+        num = {c: pd.to_numeric(mic[c], errors="coerce") for c in
+               ("statistic", "quantile_lower", "quantile_upper", "pvalue")}  # fmt: skip
+        s.raw(html_table(pd.DataFrame({
+            k("comparison"): mic["comparison"].astype(str),
+            k("micom_step"): mic["step"].astype(str),
+            k("construct"): [ctx.name(str(c)) for c in mic["construct"]],
+            k("micom_statistic"): num["statistic"].map(_f3),
+            k("micom_interval"): [
+                "" if not (np.isfinite(lo) or np.isfinite(hi)) else f"{_f3(lo) or '−∞'} – {_f3(hi) or '∞'}"
+                for lo, hi in zip(num["quantile_lower"], num["quantile_upper"], strict=True)
+            ],
+            "p": num["pvalue"].map(_f3),
+            k("micom_verdict"): ["✓" if v == "established" else "✗" for v in mic["verdict"]],
+        }), numeric_right=False))  # fmt: skip
     for block in quality_blocks(ctx, paths, r2):
         s.raw(block)
     adm = ctx.v.json("model/admissibility.json")
@@ -527,6 +549,25 @@ def ipa(ctx: ReportContext) -> Section:
     seg = std[std["by"] != "overall"].copy()
     if not len(seg):
         return s
+    comp = facts.segment_comparability(ctx)
+    if comp is None:
+        s.p(k("comparability_untested"), "note")
+    elif not comp["comparable"].all():
+        bad = comp[~comp["comparable"]]
+        if bad["basis"].iloc[0] == "micom":
+            items = [f"{ctx.name(str(c))} ({g})" for c, g in
+                     zip(bad["construct"], bad["comparison"], strict=True)]  # fmt: skip
+            warn = k("comparability_warn", items="; ".join(items))
+        else:
+            warn = k("comparability_warn_scalar", level=str(bad["invariance"].iloc[0]))
+        s.raw(_ul([warn], "warnings"))
+    else:
+        key = (
+            "comparability_ok_micom"
+            if comp["basis"].iloc[0] == "micom"
+            else "comparability_ok_scalar"
+        )
+        s.p(k(key, groups=", ".join(dict.fromkeys(comp["comparison"].astype(str)))))
     seg["small"] = seg["n"].notna() & (seg["n"] < ctx.opt.min_cell)
     hidden = sorted(set(seg.loc[seg["small"], "by"] + "=" + seg.loc[seg["small"], "group"]))
     if hidden:

@@ -40,6 +40,7 @@ from ..seeds import derive_seed
 from ..threads import limit_blas
 from .acsi import index_from_moments, scale_bounds
 from .pls import ModelArrays, inner_from_lvcor, pls_weights_from_cov, prepare_data, total_effects
+from .quality import htmt_pairs, htmt_values
 from .spec import ModelSpec
 
 CHUNK = 50
@@ -328,6 +329,7 @@ def stat_names(setup: PLSBootSetup) -> list[str]:
     names += [f"r2:{c}" for c in spec.endogenous]
     names += [f"weight:{c}=~{i}" for c in spec.constructs for i in spec.blocks[c]]
     names += [f"loading:{c}=~{i}" for c in spec.constructs for i in spec.blocks[c]]
+    names += [f"htmt:{a}-{b}" for a, b in htmt_pairs(spec.blocks)]
     if setup.item_min is not None:
         names += [f"index:{c}" for c in spec.constructs]
         for g in setup.groups or {}:
@@ -432,6 +434,8 @@ def pls_stats(setup: PLSBootSetup, V: np.ndarray) -> tuple[np.ndarray, np.ndarra
     cross = np.einsum("bpq,bql->bpl", Suse, W) / np.sqrt(np.einsum("bii->bi", Suse))[:, :, None]
     cols += list(wown.T)
     cols += list(cross[:, jj, arr.block].T)
+    Rcor = S / (sd[:, :, None] * sd[:, None, :])
+    cols += list(htmt_values(Rcor, list(spec.items), spec.blocks, htmt_pairs(spec.blocks)).T)
     if setup.item_min is not None:
         Wraw = wown / sd if setup.standardized else wown
         L = len(arr.constructs)

@@ -368,9 +368,12 @@ def invariance_tables(
     col = group_column(d, mcfg)
     if col is None:
         return None
+    if mcfg.get("estimator", "pls") in ("pls", "plsc"):
+        return None  # PLS: MICOM and PLS-MGA instead (pls_group_tables)
     if mcfg.get("estimator", "pls") != "cbsem":
         raise ConfigError(
-            "model.groups (multi-group SEM and invariance) needs model.estimator: cbsem",
+            "model.groups (multi-group SEM and invariance) needs model.estimator: cbsem, pls "
+            "or plsc",
             key="model.groups",
         )
     ccfg = dict(mcfg.get("cbsem") or {})
@@ -384,6 +387,62 @@ def invariance_tables(
         group_partial=list(mcfg.get("group_partial") or []),
         file=file,
     )
+
+
+MGA_COLUMNS = ["path", "groups", "difference", "p_permutation", "p_henseler"]
+"""Columns of ``model/mga.csv``."""
+
+
+def pls_group_tables(
+    data: pd.DataFrame, spec: ModelSpec, model_cfg: dict | None, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``model/micom.csv`` and ``model/mga.csv`` of a PLS (or PLSc) model with ``model.groups``:
+    MICOM (:func:`~csindex.sem.micom.micom`) and PLS-MGA (:func:`~csindex.sem.mga.pls_mga`, every
+    pair of groups) with ``model.permutations`` permutations and seeds derived from ``seed``
+    (labels "micom", "mga"). Header-only tables without groups or for CB-SEM."""
+    from itertools import combinations
+
+    from ..seeds import derive_seed
+    from .mga import complete_items, pls_mga
+    from .micom import MICOM_COLUMNS, micom
+
+    mcfg = dict(model_cfg or {})
+    empty = pd.DataFrame(columns=MICOM_COLUMNS), pd.DataFrame(columns=MGA_COLUMNS)
+    if mcfg.get("estimator", "pls") not in ("pls", "plsc"):
+        return empty
+    d = data.copy()
+    col = group_column(d, mcfg)
+    if col is None:
+        return empty
+    n_perm = int(mcfg.get("permutations", 1000))
+    scheme = str(dict(mcfg.get("pls") or {}).get("scheme", "path"))
+    mic = micom(d, spec, col, n_permutations=n_perm, seed=derive_seed(seed, "micom"), scheme=scheme)
+    _, labels = complete_items(d, spec, col)
+    levels = sorted(pd.unique(labels).tolist(), key=str)
+    parts = []
+    for a, b in combinations(levels, 2):
+        r = pls_mga(
+            d,
+            spec,
+            col,
+            groups=[a, b],
+            n_permutations=n_perm,
+            n_bootstrap=n_perm,
+            seed=derive_seed(seed, "mga", f"{a} vs {b}"),
+            scheme=scheme,
+        ).table
+        parts.append(
+            pd.DataFrame(
+                {
+                    "path": r["path"],
+                    "groups": f"{a} vs {b}",
+                    "difference": r["diff"],
+                    "p_permutation": r["p_permutation"],
+                    "p_henseler": r["p_henseler"],
+                }
+            )
+        )
+    return mic, pd.concat(parts, ignore_index=True)[MGA_COLUMNS]
 
 
 INVARIANCE_EMPTY = pd.DataFrame(

@@ -8,8 +8,9 @@ has unit variance, and the construct correlations ``Φ``:
 * composite reliability ``rho_C = (Σλ)² / ((Σλ)² + Σ(1-λ²))`` (Jöreskog; seminr ``rhoC``);
 * ``rho_A = (w'w)² · w'(R - diag R)w / w'(ww' - diag ww')w`` (Dijkstra & Henseler 2015);
 * AVE ``= mean(λ²)``; Fornell–Larcker: ``sqrt(AVE)`` on the diagonal, ``Φ`` off it;
-* HTMT (Henseler, Ringle & Sarstedt 2015): mean heterotrait-heteromethod correlation divided
-  by the geometric mean of the two mean monotrait correlations (NaN for a single-item block);
+* HTMT (Henseler, Ringle & Sarstedt 2015): mean absolute heterotrait-heteromethod correlation
+  divided by the geometric mean of the two mean absolute monotrait correlations (NaN for a
+  single-item block);
 * VIF: outer ``diag(R_block^{-1})``, inner ``diag(Φ_PP^{-1})`` for each endogenous construct.
 
 The result is one long table (``measure, lhs, rhs, value``) plus plain-word warnings against the
@@ -69,24 +70,41 @@ def rho_a(R: np.ndarray, w: np.ndarray) -> float:
     return float((w @ w) ** 2 * (w @ S0 @ w) / (w @ A0 @ w))
 
 
-def htmt(R: pd.DataFrame, blocks: dict[str, list[str]]) -> pd.DataFrame:
-    """HTMT matrix (constructs x constructs) from the item correlation matrix."""
-    cons = list(blocks)
+def htmt_pairs(blocks: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Construct pairs (a, b), a before b, whose HTMT is defined (both blocks >= 2 items)."""
+    cons = [c for c in blocks if len(blocks[c]) >= 2]
+    return [(a, b) for k, a in enumerate(cons) for b in cons[k + 1 :]]
+
+
+def htmt_values(
+    R: np.ndarray, items: list[str], blocks: dict[str, list[str]], pairs: list[tuple[str, str]]
+) -> np.ndarray:
+    """HTMT of each pair for a stack of item correlation matrices ``R`` (..., p, p), items in
+    the order ``items``; on absolute correlations (Henseler, Ringle & Sarstedt 2015; seminr,
+    SmartPLS): mean |r| between the blocks / sqrt(mean |r| within a * mean |r| within b)."""
+    pos = {i: k for k, i in enumerate(items)}
+    A = np.abs(np.asarray(R, dtype=float))
+    idx = {c: np.array([pos[i] for i in blocks[c]]) for c in {x for pr in pairs for x in pr}}
     mono = {}
-    for c in cons:
-        it = blocks[c]
-        if len(it) < 2:
-            mono[c] = np.nan
-            continue
-        sub = R.loc[it, it].to_numpy()
-        mono[c] = sub[np.triu_indices(len(it), 1)].mean()
+    for c, ix in idx.items():
+        iu, ju = np.triu_indices(len(ix), 1)
+        mono[c] = A[..., ix[iu], ix[ju]].mean(axis=-1)
+    out = [
+        A[..., idx[a][:, None], idx[b][None, :]].mean(axis=(-2, -1)) / np.sqrt(mono[a] * mono[b])
+        for a, b in pairs
+    ]
+    return np.stack(out, axis=-1) if out else np.zeros(A.shape[:-2] + (0,))
+
+
+def htmt(R: pd.DataFrame, blocks: dict[str, list[str]]) -> pd.DataFrame:
+    """HTMT matrix (constructs x constructs) from the item correlation matrix (NaN where a
+    block has a single item); values from :func:`htmt_values`."""
+    cons = list(blocks)
+    pairs = htmt_pairs(blocks)
+    v = htmt_values(R.to_numpy(), list(R.index), blocks, pairs)
     out = pd.DataFrame(np.nan, index=cons, columns=cons)
-    for a in range(len(cons)):
-        for b in range(a + 1, len(cons)):
-            ca, cb = cons[a], cons[b]
-            het = R.loc[blocks[ca], blocks[cb]].to_numpy().mean()
-            v = het / np.sqrt(mono[ca] * mono[cb])
-            out.loc[ca, cb] = out.loc[cb, ca] = v
+    for (a, b), x in zip(pairs, v, strict=True):
+        out.loc[a, b] = out.loc[b, a] = float(x)
     return out
 
 
