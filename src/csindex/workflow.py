@@ -139,3 +139,25 @@ def stale_lock_hint(workdir: str | os.PathLike, argv: list[str]) -> str | None:
         f"lock with\n    {unlock_command(argv)}\nand run again; finished files are kept, "
         "unfinished ones are recomputed."
     )
+
+
+def drop_empty_rule_message() -> bool:
+    """Snakemake 9's failure summary prints ``message: None`` for every failed job whose log
+    record carries no rule message (``DefaultFormatter._format_job_error`` prints ``rule_msg``
+    whenever the record has a text, and executors pass none); the one-line ``ERROR:`` printed
+    by the job above it is the message. Drop that line in this (the main) process; True when
+    Snakemake's formatter was found and wrapped."""
+    try:
+        from snakemake.logging import DefaultFormatter
+    except ImportError:
+        return False
+    original = getattr(DefaultFormatter, "_format_job_error", None)
+    if original is None or getattr(original, "_csindex_wrapped", False):
+        return original is not None
+
+    def format_job_error(self, msg):
+        return [line for line in original(self, msg) if line.strip() != "message: None"]
+
+    format_job_error._csindex_wrapped = True
+    DefaultFormatter._format_job_error = format_job_error
+    return True

@@ -34,7 +34,9 @@ from csindex.versioning import overwrite_refusal, version_status  # noqa: E402
 SCHEMA = "../schemas/config.schema.yaml"
 _SCHEMA_PATH = PROJECT / "workflow/schemas/config.schema.yaml"
 
-from csindex.workflow import stale_lock_hint  # noqa: E402
+from csindex.workflow import drop_empty_rule_message, stale_lock_hint  # noqa: E402
+
+drop_empty_rule_message()  # no "message: None" under a failed job's one-line ERROR
 
 if stale_lock_hint(os.getcwd(), sys.argv):  # a killed run leaves a lock: say how to remove it
     print(stale_lock_hint(os.getcwd(), sys.argv), file=sys.stderr)
