@@ -47,6 +47,8 @@ COLUMNS = [
     "delta_df",
     "delta_pvalue",
 ]
+TABLE_COLUMNS = [*COLUMNS, "delta_cfi", "delta_rmsea", "holds", "test"]
+"""The columns of ``model/invariance.csv`` (:attr:`InvarianceResult.table`)."""
 
 
 @dataclass(frozen=True)

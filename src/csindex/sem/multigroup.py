@@ -47,6 +47,7 @@ from .cbsem import (
     equal_weights,
     implied,
     weighted_cov,
+    ztable,
 )
 from .cbsem import element_vectors as _element_vectors
 from .cbsem import gradient_information as _cov_grad_info
@@ -537,19 +538,6 @@ def _meat(mg: MGStructure, z: np.ndarray, data: list[_GroupData]) -> np.ndarray:
     return meat
 
 
-def _ztable(est: np.ndarray, se: np.ndarray) -> dict[str, np.ndarray]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, est / se, np.nan)
-    return {
-        "est": est,
-        "se": se,
-        "z": z,
-        "pvalue": 2 * stats.norm.sf(np.abs(z)),
-        "ci_lower": est - Z975 * se,
-        "ci_upper": est + Z975 * se,
-    }
-
-
 def _estimates(mg: MGStructure, z: np.ndarray, se_z: np.ndarray) -> pd.DataFrame:
     st = mg.st
     tab = st.table
@@ -568,7 +556,7 @@ def _estimates(mg: MGStructure, z: np.ndarray, se_z: np.ndarray) -> pd.DataFrame
                 "op": list(tab["op"]) + ["~1"] * (st.p + st.m),
                 "rhs": list(tab["rhs"]) + [""] * (st.p + st.m),
                 "group": lab,
-                **_ztable(np.concatenate([est, m_est]), np.concatenate([se, m_se])),
+                **ztable(np.concatenate([est, m_est]), np.concatenate([se, m_se])),
             }
         )
         fixed = np.concatenate([gidx < 0, means_idx < 0])

@@ -39,6 +39,7 @@ from .bootstrap import (
     stat_names,
 )
 from .estimators import ESTIMATORS, fit_class  # noqa: F401  (ESTIMATORS: old home)
+from .invariance import TABLE_COLUMNS
 from .quality import measurement_quality, quality_from_pls
 from .spec import ModelSpec
 
@@ -445,27 +446,7 @@ def pls_group_tables(
     return mic, pd.concat(parts, ignore_index=True)[MGA_COLUMNS]
 
 
-INVARIANCE_EMPTY = pd.DataFrame(
-    columns=[
-        "level",
-        "chisq",
-        "df",
-        "pvalue",
-        "cfi",
-        "tli",
-        "rmsea",
-        "srmr",
-        "aic",
-        "bic",
-        "delta_chisq",
-        "delta_df",
-        "delta_pvalue",
-        "delta_cfi",
-        "delta_rmsea",
-        "holds",
-        "test",
-    ]
-)
+INVARIANCE_EMPTY = pd.DataFrame(columns=TABLE_COLUMNS)
 """model/invariance.csv without model.groups (header only)."""
 
 
