@@ -37,7 +37,7 @@ def run_case(name: str, n: int) -> dict:
     import pandas as pd
     import yaml
 
-    from csindex.estimation import survey_design
+    from csindex.estimation import DesignVariables, survey_design
     from csindex.indicators import (
         ahp,
         build_hierarchy,
@@ -67,7 +67,9 @@ def run_case(name: str, n: int) -> dict:
         clean["w"] = sw
 
         def factory(scores):
-            return survey_design(pd.concat([clean[["segment", "w"]], scores], axis=1), weight="w")
+            return survey_design(
+                pd.concat([clean[["segment", "w"]], scores], axis=1), DesignVariables(weight="w")
+            )
 
         def call():
             r = run_indicators(cfg, inst, clean, factory, base=ROOT, survey_weights=sw)

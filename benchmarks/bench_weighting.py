@@ -37,7 +37,7 @@ def run_case(name: str, n: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from csindex.estimation import survey_design, survey_mean
+    from csindex.estimation import DesignVariables, ReplicateWeights, survey_design, survey_mean
     from csindex.weighting import build_weights, rake
 
     rng = np.random.default_rng(1)
@@ -86,14 +86,16 @@ def run_case(name: str, n: int) -> dict:
             rep = jkn_replicates(df["h"], df["p"])
             d = survey_design(
                 df,
-                weight="w",
-                replicate_weights=df["w"].to_numpy()[:, None] * rep.factors,
-                replicate_type="JKn",
-                scale=rep.scale,
-                rscales=rep.rscales,
+                DesignVariables(weight="w"),
+                replicates=ReplicateWeights(
+                    df["w"].to_numpy()[:, None] * rep.factors,
+                    type="JKn",
+                    scale=rep.scale,
+                    rscales=rep.rscales,
+                ),
             )
         else:
-            d = survey_design(df, weight="w", strata="h", psu="p", fpc="N")
+            d = survey_design(df, DesignVariables(weight="w", strata="h", psu="p", fpc="N"))
 
         def call():
             return float(survey_mean(d, "y")["se"].iloc[0])

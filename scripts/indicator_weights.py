@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from csindex.estimation import design_from_weights_file, survey_design
+from csindex.estimation import DesignVariables, design_from_weights_file, survey_design
 from csindex.indicators.pipeline import run_indicators
 from csindex.instrument import load_instrument
 from csindex.io import read_json, read_parquet, write_csv, write_json
@@ -32,7 +32,7 @@ def design_factory(scores: pd.DataFrame):
     data = pd.concat([clean[["respondent_id", *domains]], scores], axis=1)
     if wdf is None:
         log.info("no survey weights: unweighted index, SRS-with-replacement SEs")
-        return survey_design(data, weight=None)
+        return survey_design(data, DesignVariables(weight=None))
     return design_from_weights_file(
         wdf, diag, data=data, use_replicates=est.get("variance", "replicate") == "replicate"
     )

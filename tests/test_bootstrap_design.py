@@ -11,7 +11,7 @@ from ecsi_models import SMALL_BLOCKS as BLOCKS
 from ecsi_models import SMALL_PATHS as PATHS
 
 from csindex.errors import ConfigError, InputError
-from csindex.estimation import survey_design, survey_mean
+from csindex.estimation import DesignVariables, survey_design, survey_mean
 from csindex.sem import cbsem as cb
 from csindex.sem.bootstrap import (
     BootstrapDesign,
@@ -200,9 +200,9 @@ def test_rao_wu_se_of_a_weighted_mean_is_close_to_the_taylor_se() -> None:
     ratios, iid_ratios = [], []
     for s in range(5):
         df = _clustered_sample(s)
-        taylor = survey_mean(survey_design(df, weight="w_final", strata="stratum", psu="psu"), "y")[
-            "se"
-        ].iloc[0]
+        taylor = survey_mean(
+            survey_design(df, DesignVariables(weight="w_final", strata="stratum", psu="psu")), "y"
+        )["se"].iloc[0]
         w, y = df["w_final"].to_numpy(), df["y"].to_numpy()
         for kind, out in (("rao_wu", ratios), ("iid", iid_ratios)):
             V = bootstrap_design(df, df, kind).multipliers(100 + s, 0, 2000) * w

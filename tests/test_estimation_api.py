@@ -9,6 +9,8 @@ import pytest
 
 from csindex.estimation import (
     RESULT_COLUMNS,
+    DesignVariables,
+    ReplicateWeights,
     design_from_weights_file,
     survey_design,
     survey_mean,
@@ -43,7 +45,7 @@ def two_psu_data(seed: int = 0, H: int = 6) -> pd.DataFrame:
 
 
 def test_result_has_the_documented_columns() -> None:
-    d = survey_design(two_psu_data(), weight="w", strata="h", psu="p")
+    d = survey_design(two_psu_data(), DesignVariables(weight="w", strata="h", psu="p"))
     res = survey_mean(d, ["y", "x"], domain="seg")
     assert list(res.columns[: len(RESULT_COLUMNS) + 1]) == [
         "variable",
@@ -56,7 +58,7 @@ def test_result_has_the_documented_columns() -> None:
 
 
 def test_proportions_of_each_category_sum_to_one_per_domain() -> None:
-    d = survey_design(two_psu_data(), weight="w", strata="h", psu="p")
+    d = survey_design(two_psu_data(), DesignVariables(weight="w", strata="h", psu="p"))
     res = survey_proportions(d, "cat", domain="seg")
     sums = res.groupby("domain")["estimate"].sum()
     np.testing.assert_allclose(sums, 1.0, rtol=1e-12)
@@ -64,7 +66,7 @@ def test_proportions_of_each_category_sum_to_one_per_domain() -> None:
 
 
 def test_domain_totals_add_up_to_the_overall_total() -> None:
-    d = survey_design(two_psu_data(), weight="w", strata="h", psu="p")
+    d = survey_design(two_psu_data(), DesignVariables(weight="w", strata="h", psu="p"))
     overall = survey_total(d, "y")["estimate"].iloc[0]
     by = survey_total(d, "y", domain="seg")["estimate"].sum()
     assert by == pytest.approx(overall, rel=1e-12)
@@ -73,7 +75,7 @@ def test_domain_totals_add_up_to_the_overall_total() -> None:
 def test_missing_values_are_dropped_like_na_rm() -> None:
     df = two_psu_data()
     df.loc[[0, 5], "y"] = np.nan
-    d = survey_design(df, weight="w", strata="h", psu="p")
+    d = survey_design(df, DesignVariables(weight="w", strata="h", psu="p"))
     res = survey_mean(d, "y").iloc[0]
     ok = df["y"].notna()
     assert res["estimate"] == pytest.approx(np.average(df.loc[ok, "y"], weights=df.loc[ok, "w"]))
@@ -83,15 +85,17 @@ def test_missing_values_are_dropped_like_na_rm() -> None:
 @pytest.mark.parametrize("rho", [0.0, 0.5])
 def test_brr_and_fay_variance_of_a_total_equals_taylor_with_replacement(rho: float) -> None:
     df = two_psu_data()
-    tay = survey_design(df, weight="w", strata="h", psu="p")
+    tay = survey_design(df, DesignVariables(weight="w", strata="h", psu="p"))
     rep = brr_replicates(df["h"], df["p"], fay_rho=rho)
     d = survey_design(
         df,
-        weight="w",
-        replicate_weights=df["w"].to_numpy()[:, None] * rep.factors,
-        replicate_type=rep.type,
-        scale=rep.scale,
-        rscales=rep.rscales,
+        DesignVariables(weight="w"),
+        replicates=ReplicateWeights(
+            df["w"].to_numpy()[:, None] * rep.factors,
+            type=rep.type,
+            scale=rep.scale,
+            rscales=rep.rscales,
+        ),
     )
     a = survey_total(tay, "y")["se"].iloc[0]
     b = survey_total(d, "y")["se"].iloc[0]
@@ -99,7 +103,7 @@ def test_brr_and_fay_variance_of_a_total_equals_taylor_with_replacement(rho: flo
 
 
 def test_ratio_estimate_is_ratio_of_totals() -> None:
-    d = survey_design(two_psu_data(), weight="w", strata="h", psu="p")
+    d = survey_design(two_psu_data(), DesignVariables(weight="w", strata="h", psu="p"))
     r = survey_ratio(d, "y", "x").iloc[0]
     ty = survey_total(d, "y")["estimate"].iloc[0]
     tx = survey_total(d, "x")["estimate"].iloc[0]
@@ -149,16 +153,18 @@ def test_rao_wu_bootstrap_se_is_close_to_taylor() -> None:
     df["p"] = df["h"] * 10 + rng.integers(0, 10, n)
     df["y"] = rng.normal(size=n) + (df["p"] % 5) * 0.3
     df["w"] = rng.uniform(1, 3, n)
-    tay = survey_design(df, weight="w", strata="h", psu="p")
+    tay = survey_design(df, DesignVariables(weight="w", strata="h", psu="p"))
     rep = bootstrap_replicates(df["h"], df["p"], 2000, np.random.default_rng(5))
     d = survey_design(
         df,
-        weight="w",
-        replicate_weights=df["w"].to_numpy()[:, None] * rep.factors,
-        replicate_type="bootstrap",
-        scale=rep.scale,
-        rscales=rep.rscales,
-        mse=True,
+        DesignVariables(weight="w"),
+        replicates=ReplicateWeights(
+            df["w"].to_numpy()[:, None] * rep.factors,
+            type="bootstrap",
+            scale=rep.scale,
+            rscales=rep.rscales,
+            mse=True,
+        ),
     )
     ratio = survey_mean(d, "y")["se"].iloc[0] / survey_mean(tay, "y")["se"].iloc[0]
     assert 0.92 < ratio < 1.08
@@ -190,7 +196,9 @@ def test_taylor_confidence_intervals_cover_at_the_nominal_rate() -> None:
                         }
                     )
                 )
-        d = survey_design(pd.concat(rows), weight="w", strata="h", psu="p", fpc=["N1", "N2"])
+        d = survey_design(
+            pd.concat(rows), DesignVariables(weight="w", strata="h", psu="p", fpc=["N1", "N2"])
+        )
         r = survey_mean(d, "y").iloc[0]
         hits += r["ci_lower"] <= truth <= r["ci_upper"]
     assert 0.91 <= hits / reps <= 0.985
@@ -203,11 +211,13 @@ def test_survey_replicate_of_a_mean_equals_survey_mean() -> None:
     rep = brr_replicates(df["h"], df["p"], fay_rho=0.3)
     d = survey_design(
         df,
-        weight="w",
-        replicate_weights=df["w"].to_numpy()[:, None] * rep.factors,
-        replicate_type=rep.type,
-        scale=rep.scale,
-        rscales=rep.rscales,
+        DesignVariables(weight="w"),
+        replicates=ReplicateWeights(
+            df["w"].to_numpy()[:, None] * rep.factors,
+            type=rep.type,
+            scale=rep.scale,
+            rscales=rep.rscales,
+        ),
     )
     y = df["y"].to_numpy()
     got = survey_replicate(d, lambda w: np.sum(w * y) / np.sum(w), names=["y"]).iloc[0]

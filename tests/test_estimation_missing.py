@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csindex.estimation import survey_design, survey_mean, survey_ratio, survey_total
+from csindex.estimation import (
+    DesignVariables,
+    ReplicateWeights,
+    survey_design,
+    survey_mean,
+    survey_ratio,
+    survey_total,
+)
 from csindex.report.tables import answer_distribution
 from csindex.weighting import jkn_replicates
 
@@ -34,15 +41,13 @@ def df() -> pd.DataFrame:
 
 
 def _designs(df: pd.DataFrame):
-    tay = survey_design(df, weight="w", strata="h", psu="psu")
+    tay = survey_design(df, DesignVariables(weight="w", strata="h", psu="psu"))
     rep = jkn_replicates(df["h"].to_numpy(), df["psu"].to_numpy())
     w = df["w"].to_numpy()
     jk = survey_design(
         df,
-        weight="w",
-        replicate_weights=w[:, None] * rep.factors,
-        replicate_type="JKn",
-        rscales=rep.rscales,
+        DesignVariables(weight="w"),
+        replicates=ReplicateWeights(w[:, None] * rep.factors, type="JKn", rscales=rep.rscales),
     )
     return {"taylor": tay, "jkn": jk}
 

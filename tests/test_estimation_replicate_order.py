@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csindex.estimation import survey_design, survey_mean, survey_ratio
+from csindex.estimation import (
+    DesignVariables,
+    ReplicateWeights,
+    survey_design,
+    survey_mean,
+    survey_ratio,
+)
 from csindex.weighting import (
     bootstrap_replicates,
     brr_replicates,
@@ -60,12 +66,14 @@ def _ses(df: pd.DataFrame, kind: str) -> np.ndarray:
     rep = _replicates(df, kind)
     d = survey_design(
         df,
-        weight="w",
-        replicate_weights=df["w"].to_numpy()[:, None] * rep.factors,
-        replicate_type=rep.type if rep.type in ("JK1", "JKn", "BRR", "Fay") else "bootstrap",
-        scale=rep.scale,
-        rscales=rep.rscales,
-        mse=rep.mse,
+        DesignVariables(weight="w"),
+        replicates=ReplicateWeights(
+            df["w"].to_numpy()[:, None] * rep.factors,
+            type=rep.type if rep.type in ("JK1", "JKn", "BRR", "Fay") else "bootstrap",
+            scale=rep.scale,
+            rscales=rep.rscales,
+            mse=rep.mse,
+        ),
     )
     parts = [
         survey_mean(d, ["y", "x"]),

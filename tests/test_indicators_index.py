@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from csindex.errors import InputError
-from csindex.estimation import survey_design
+from csindex.estimation import DesignVariables, survey_design
 from csindex.indicators import (
     WeightResult,
     build_hierarchy,
@@ -87,7 +87,7 @@ def test_node_scores_match_r_including_missing_cells(ecsi):
 def test_weighted_index_and_se_match_r_survey(ecsi):
     _, h, data, _, scores = ecsi
     df = pd.concat([data[["respondent_id", "stratum", "w", "dom"]], scores], axis=1)
-    design = survey_design(df, weight="w", strata="stratum")
+    design = survey_design(df, DesignVariables(weight="w", strata="stratum"))
     idx = weighted_index(scores, h, design, domains=["dom"])
     ref = pd.read_csv(FIX / "ecsi_mobi_index.csv")
     m = ref.merge(idx, on=["node", "domain"], suffixes=("_r", ""), validate="one_to_one")
@@ -121,7 +121,9 @@ def test_index_of_a_node_is_weighted_mean_of_children_when_nothing_missing():
     np.testing.assert_allclose(s["CE"], expect_ce, rtol=1e-12)
     expect_csi = sum(w[c] * (100 - s[c] if c == "CC" else s[c]) for c in inst.construct_ids)
     np.testing.assert_allclose(s["CSI"], expect_csi, rtol=1e-12)
-    design = survey_design(pd.concat([data, s.drop(columns=inst.item_ids)], axis=1), weight=None)
+    design = survey_design(
+        pd.concat([data, s.drop(columns=inst.item_ids)], axis=1), DesignVariables(weight=None)
+    )
     idx = weighted_index(s, h, design).set_index("node")
     assert idx.loc["CE", "estimate"] == pytest.approx(expect_ce.mean(), rel=1e-12)
     # unweighted: SRS-with-replacement SE = sd / sqrt(n)

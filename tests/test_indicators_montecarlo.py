@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csindex.estimation import survey_design
+from csindex.estimation import DesignVariables, survey_design
 from csindex.indicators import (
     build_hierarchy,
     combine_weights,
@@ -49,7 +49,7 @@ def test_index_confidence_interval_covers_population_csi():
     for _ in range(reps):
         idx = rng.choice(N, n, replace=False)
         s = pop_scores.iloc[idx].reset_index(drop=True)
-        d = survey_design(s.assign(w=N / n), weight="w")
+        d = survey_design(s.assign(w=N / n), DesignVariables(weight="w"))
         est = weighted_index(s[["CSI"]], h, d).iloc[0]
         hits += est["ci_lower"] <= truth <= est["ci_upper"]
     assert 0.92 <= hits / reps <= 0.98, hits / reps

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from csindex.estimation import survey_design
+from csindex.estimation import DesignVariables, survey_design
 from csindex.indicators.pipeline import run_indicators, table_names
 from csindex.instrument import load_instrument
 
@@ -40,7 +40,8 @@ def clean_data(inst, n=300, seed=7):
 def run(cfg, inst, clean, **kw):
     def factory(scores):
         return survey_design(
-            pd.concat([clean[["respondent_id", "segment"]], scores], axis=1), weight=None
+            pd.concat([clean[["respondent_id", "segment"]], scores], axis=1),
+            DesignVariables(weight=None),
         )
 
     return run_indicators(cfg, inst, clean, factory, base=ROOT, **kw)

@@ -104,18 +104,18 @@ def test_items_keep_their_own_labels():
 
 def test_weighted_shares_and_ses_come_from_the_design_engine(cleaned):
     """pct_weighted and se_weighted are 100 x svymean of the answer indicator (estimation)."""
-    from csindex.estimation import survey_design, survey_mean
+    from csindex.estimation import DesignVariables, survey_design, survey_mean
 
     _, res = cleaned
     d = res.data.copy()
     rng = np.random.default_rng(0)
     d["w"] = rng.uniform(0.5, 2.0, len(d))
     d["stratum"] = rng.integers(0, 3, len(d))
-    design = survey_design(d, weight="w", strata="stratum")
+    design = survey_design(d, DesignVariables(weight="w", strata="stratum"))
     q = question_table(d, INST, value_labels(INST, "en", res.summary), ["CS1"], design)
     x = d["CS1"]
     d["ind4"] = np.where(x.isna(), np.nan, (x == 4).astype(float))
-    ref = survey_mean(survey_design(d, weight="w", strata="stratum"), "ind4")
+    ref = survey_mean(survey_design(d, DesignVariables(weight="w", strata="stratum")), "ind4")
     row = q[(q["item"] == "CS1") & (q["value"] == 4.0)].iloc[0]
     assert row["pct_weighted"] == pytest.approx(100 * ref["estimate"].iloc[0], rel=1e-12)
     assert row["se_weighted"] == pytest.approx(100 * ref["se"].iloc[0], rel=1e-12)
@@ -124,7 +124,7 @@ def test_weighted_shares_and_ses_come_from_the_design_engine(cleaned):
     sh = d.sample(frac=1.0, random_state=3).reset_index(drop=True)
     q2 = question_table(
         sh, INST, value_labels(INST, "en", res.summary), ["CS1"],
-        survey_design(sh, weight="w", strata="stratum"),
+        survey_design(sh, DesignVariables(weight="w", strata="stratum")),
     )  # fmt: skip
     pd.testing.assert_frame_equal(q, q2, rtol=1e-10)
 

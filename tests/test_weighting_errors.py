@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from csindex.errors import ConfigError, ConvergenceError, InputError
-from csindex.estimation import survey_design, survey_mean
+from csindex.estimation import DesignVariables, VarianceOptions, survey_design, survey_mean
 from csindex.weighting import (
     brr_replicates,
     build_weights,
@@ -59,7 +59,8 @@ def test_post_stratum_absent_from_population(df) -> None:
 def test_zero_negative_or_missing_weights_name_the_row(df, bad) -> None:
     df.loc[3, "w"] = bad
     if bad == 0.0:
-        d = survey_design(df, weight="w")  # zero weights are allowed in a design (domains)
+        # zero weights are allowed in a design (domains)
+        d = survey_design(df, DesignVariables(weight="w"))
         assert d.weights[3] == 0
         resp = df.assign(respondent_id=[f"r{i}" for i in range(6)], bw=df["w"])
         with pytest.raises(InputError, match=r"row 4, column 'bw'"):
@@ -67,7 +68,7 @@ def test_zero_negative_or_missing_weights_name_the_row(df, bad) -> None:
     else:
         msg = "finite and >= 0" if bad < 0 else "missing values"
         with pytest.raises(InputError, match=rf"row 4, column 'w'.*{msg}"):
-            survey_design(df, weight="w")
+            survey_design(df, DesignVariables(weight="w"))
 
 
 def test_inclusion_probability_outside_zero_one_names_the_row() -> None:
@@ -108,17 +109,21 @@ def test_logit_calibration_needs_finite_bounds() -> None:
 
 
 def test_single_psu_stratum_fails_only_when_asked(df) -> None:
-    d = survey_design(df.assign(p=range(6)), weight="w", strata="region", psu="p")
+    d = survey_design(df.assign(p=range(6)), DesignVariables(weight="w", strata="region", psu="p"))
     assert np.isfinite(survey_mean(d, "w")["se"].iloc[0])
     one = df.assign(p=["p1", "p1", "p2", "p3", "p4", "p5"], h=["A", "A", "B", "B", "C", "C"])
-    d = survey_design(one, weight="w", strata="h", psu="p", lonely_psu="fail")
+    d = survey_design(
+        one,
+        DesignVariables(weight="w", strata="h", psu="p"),
+        variance=VarianceOptions(lonely_psu="fail"),
+    )
     with pytest.raises(InputError, match="single PSU.*estimation.lonely_psu"):
         survey_mean(d, "w")
 
 
 def test_unknown_lonely_psu_option_names_the_key(df) -> None:
     with pytest.raises(ConfigError, match="estimation.lonely_psu"):
-        survey_design(df, weight="w", lonely_psu="drop")
+        survey_design(df, DesignVariables(weight="w"), variance=VarianceOptions(lonely_psu="drop"))
 
 
 def test_brr_needs_two_psus_per_stratum() -> None:
@@ -138,7 +143,7 @@ def test_shares_need_a_population_total() -> None:
 
 def test_unknown_design_column_is_named(df) -> None:
     with pytest.raises(InputError, match="'branch' not found"):
-        survey_design(df, weight="w", psu="branch")
+        survey_design(df, DesignVariables(weight="w", psu="branch"))
 
 
 def test_respondent_not_in_the_sample_is_named() -> None:
@@ -158,6 +163,6 @@ def test_respondent_not_in_the_sample_is_named() -> None:
 def test_psu_ids_reused_across_strata_need_nest() -> None:
     d = pd.DataFrame({"h": ["a", "a", "b", "b"], "p": [1, 2, 1, 2], "y": [1.0, 2, 3, 4]})
     with pytest.raises(InputError, match="PSU id '1' occurs in several strata.*nest=True"):
-        survey_design(d, weight=None, strata="h", psu="p")
-    nested = survey_design(d, weight=None, strata="h", psu="p", nest=True)
+        survey_design(d, DesignVariables(weight=None, strata="h", psu="p"))
+    nested = survey_design(d, DesignVariables(weight=None, strata="h", psu="p", nest=True))
     assert nested.degf == 2

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from csindex.estimation import (
+    DesignVariables,
     GregInfo,
     PostStratInfo,
     RakingInfo,
+    ReplicateWeights,
     survey_design,
     survey_mean,
     survey_total,
@@ -67,7 +69,7 @@ def check_estimates(design, rows: pd.DataFrame) -> None:
 
 
 def base(df: pd.DataFrame):
-    return survey_design(df, weight="pw", psu="dnum", fpc="fpc")
+    return survey_design(df, DesignVariables(weight="pw", psu="dnum", fpc="fpc"))
 
 
 def test_poststratify_matches_r(clus1, rweights, ref) -> None:
@@ -161,11 +163,8 @@ def test_raking_inside_every_jackknife_replicate_matches_r(clus1, ref) -> None:
     Wr, _ = rake_frame(W, clus1, {**POP_TYPES, **POP_SCHWIDE}, rtol=1e-13)
     d = survey_design(
         clus1.assign(w=Wr[:, 0]),
-        weight="w",
-        replicate_weights=Wr[:, 1:],
-        replicate_type="JK1",
-        scale=rep.scale,
-        rscales=rep.rscales,
+        DesignVariables(weight="w"),
+        replicates=ReplicateWeights(Wr[:, 1:], type="JK1", scale=rep.scale, rscales=rep.rscales),
     )
     rows = ref[(ref["design"] == "clus1_JK1_rake") & ref["stat"].isin(["mean", "total"])]
     check_estimates(d, rows.assign(deff=np.nan))

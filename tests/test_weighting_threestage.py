@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csindex.estimation import design_from_weights_file, survey_design, survey_mean
+from csindex.estimation import DesignVariables, design_from_weights_file, survey_design, survey_mean
 from csindex.sampling import Design, Stage, draw
 from csindex.weighting import build_weights
 
@@ -69,10 +69,12 @@ def test_taylor_design_of_the_weights_file_is_the_three_stage_design(sample) -> 
     assert len(d.stages) == 3
     got = survey_mean(d, "Q1")["se"].iloc[0]
     df = out.weights.merge(resp, on="respondent_id")
-    ref = survey_design(df, psu="psu", ssu="ssu", fpc=["fpc_1", "fpc_2", "fpc_3"])
+    ref = survey_design(df, DesignVariables(psu="psu", ssu="ssu", fpc=["fpc_1", "fpc_2", "fpc_3"]))
     assert got == pytest.approx(survey_mean(ref, "Q1")["se"].iloc[0], rel=1e-12)
     # the old reading (rows as stage-2 units of population fpc_2) is a different number
-    two = survey_design(df.assign(fpc_2=df["fpc_3"]), psu="psu", fpc=["fpc_1", "fpc_2"])
+    two = survey_design(
+        df.assign(fpc_2=df["fpc_3"]), DesignVariables(psu="psu", fpc=["fpc_1", "fpc_2"])
+    )
     assert survey_mean(two, "Q1")["se"].iloc[0] != pytest.approx(got, rel=1e-3)
 
 

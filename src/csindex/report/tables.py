@@ -14,7 +14,14 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
-from ..estimation import MSE_DEFAULT, ReplicateDesign, SurveyDesign, survey_design
+from ..estimation import (
+    MSE_DEFAULT,
+    DesignVariables,
+    ReplicateDesign,
+    SurveyDesign,
+    VarianceOptions,
+    survey_design,
+)
 
 
 def _design_variance(
@@ -24,7 +31,11 @@ def _design_variance(
     cluster design sampled with replacement at the first stage: the engine's
     :meth:`csindex.estimation.SurveyDesign.variance` (single-PSU strata as ``lonely_psu``)."""
     keys = pd.DataFrame({"h": np.asarray(stratum), "c": np.asarray(psu)})
-    design = survey_design(keys, weight=None, strata="h", psu="c", nest=True, lonely_psu=lonely_psu)
+    design = survey_design(
+        keys,
+        DesignVariables(weight=None, strata="h", psu="c", nest=True),
+        variance=VarianceOptions(lonely_psu=lonely_psu),
+    )
     return design.variance(z)
 
 
