@@ -4,7 +4,8 @@ The verbs of the stages (loaded on first use, so ``import csindex`` stays fast):
 
     draw_sample(frame, design, seed)      csindex.sampling.draw
     weight(responses, cfg, ...)           csindex.weighting.build_weights
-    survey_design(data, ...)              csindex.estimation.survey_design (SurveyDesign)
+    survey_design(data, DesignVariables(weight=, strata=, psu=, fpc=), replicates=, variance=)
+                                          csindex.estimation.survey_design (SurveyDesign)
     estimate(design, y)                   csindex.estimation.survey_mean (also survey_total,
                                           survey_ratio, survey_proportions)
     fit(data, model="acsi", estimator="pls"|"cbsem", weights=...)  -> ModelResults
@@ -32,6 +33,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     # estimation with a survey design
     "SurveyDesign": ("csindex.estimation", "SurveyDesign"),
     "survey_design": ("csindex.estimation", "survey_design"),
+    "DesignVariables": ("csindex.estimation", "DesignVariables"),
+    "ReplicateWeights": ("csindex.estimation", "ReplicateWeights"),
+    "VarianceOptions": ("csindex.estimation", "VarianceOptions"),
     "estimate": ("csindex.estimation", "survey_mean"),
     "survey_mean": ("csindex.estimation", "survey_mean"),
     "survey_total": ("csindex.estimation", "survey_total"),

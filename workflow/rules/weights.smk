@@ -1,6 +1,6 @@
 # Weights and design-based estimation (issue 5): design weights -> nonresponse adjustment ->
 # calibration -> trimming, replicate weights through the same steps, diagnostics, item means.
-# Library: src/csindex/weighting/, src/csindex/estimation.py; config sections `weighting`,
+# Library: src/csindex/weighting/, src/csindex/estimation/; config sections `weighting`,
 # `estimation` (workflow/schemas/weighting.schema.yaml, estimation.schema.yaml).
 
 

@@ -16,16 +16,17 @@ statistic on the domain with the full design (out-of-domain rows have zero influ
 
 Modules by concept: :mod:`.options` (typed options of a design: :class:`DesignVariables`,
 :class:`ReplicateWeights`, :class:`VarianceOptions`), :mod:`.design` (:class:`SurveyDesign`,
-:func:`survey_design`, :func:`design_from_weights_file`), :mod:`.taylor` (linearisation:
-multistage and PPS variances, single-PSU strata), :mod:`.calibration` (calibration residuals),
-:mod:`.replicates` (replicate variance, :class:`ReplicateDesign`), :mod:`.estimators`
-(:func:`survey_mean`, :func:`survey_total`, :func:`survey_ratio`, :func:`survey_proportions`,
+:func:`survey_design`), :mod:`.weights_file` (:func:`design_from_weights_file`, the design of
+the weights stage's output), :mod:`.taylor` (linearisation: multistage and PPS variances,
+single-PSU strata), :mod:`.calibration` (calibration residuals), :mod:`.replicates` (replicate
+variance, :class:`ReplicateDesign`), :mod:`.estimators` (:func:`survey_mean`,
+:func:`survey_total`, :func:`survey_ratio`, :func:`survey_proportions`,
 :func:`survey_replicate`, :func:`item_estimates`) and :mod:`.common` (group sums).
 """
 
 from csindex.estimation.calibration import Calibration, GregInfo, PostStratInfo, RakingInfo
 from csindex.estimation.common import first_index, group_sums
-from csindex.estimation.design import SurveyDesign, design_from_weights_file, survey_design
+from csindex.estimation.design import SurveyDesign, survey_design
 from csindex.estimation.estimators import (
     RESULT_COLUMNS,
     item_estimates,
@@ -52,6 +53,7 @@ from csindex.estimation.taylor import (
     pps_variance,
     stage_variance,
 )
+from csindex.estimation.weights_file import design_from_weights_file
 from csindex.weighting import weighting_diagnostics as weighting_diagnostics  # re-export
 
 __all__ = [

@@ -1,7 +1,7 @@
 """The survey design: :class:`SurveyDesign` (weights, Taylor stages or replicate weights,
 calibration steps), built by :func:`survey_design` from a DataFrame and typed options (as R
-``svydesign`` / ``svrepdesign``) or by :func:`design_from_weights_file` from the weights stage's
-output."""
+``svydesign`` / ``svrepdesign``); the weights stage's files give theirs through
+:func:`csindex.estimation.weights_file.design_from_weights_file`."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ import numpy as np
 import pandas as pd
 
 from csindex.errors import InputError
-from csindex.estimation.calibration import Calibration, GregInfo
+from csindex.estimation.calibration import Calibration
 from csindex.estimation.common import first_index
 from csindex.estimation.options import DesignVariables, ReplicateWeights, VarianceOptions
 from csindex.estimation.replicates import MSE_DEFAULT, replicate_variance
 from csindex.estimation.taylor import Stage, multistage_variance, pps_variance
-from csindex.weighting import calibration_matrix
 
 
 @dataclass(frozen=True)
@@ -389,92 +388,4 @@ def survey_design(
         pps=opt.pps,
         pi=pi,
         hr_p2bar=p2bar,
-    )
-
-
-def design_from_weights_file(
-    weights_df: pd.DataFrame,
-    diagnostics: dict,
-    data: pd.DataFrame | None = None,
-    use_replicates: bool | None = None,
-) -> SurveyDesign:
-    """The design of ``weights/weights.parquet`` + ``weights/diagnostics.json``.
-
-    With replicate columns ``rep_###`` (and ``use_replicates`` not False): a replicate design with
-    ``replicate_type``, ``scale``, ``rscales``, ``mse`` from the diagnostics. Otherwise a Taylor
-    design on ``stratum``/``psu``(/``ssu``) with ``fpc_1``/``fpc_2``(/``fpc_3``) when present
-    (the rows are the last stage's units), whose SEs use the
-    residuals of the calibration recorded in the diagnostics (regression of the influence values
-    on the margin dummies, weights before calibration ``w_nonresponse``: the GREG form, the
-    limit of R's backfitting for raked designs). ``data`` (e.g. clean responses or scores) is
-    merged on ``respondent_id`` so its columns can be estimated.
-    """
-    wdf = weights_df
-    if data is not None:
-        if "respondent_id" not in data.columns:
-            raise InputError("data has no respondent_id column", column="respondent_id")
-        extra = [c for c in data.columns if c not in wdf.columns or c == "respondent_id"]
-        wdf = wdf.merge(data[extra], on="respondent_id", how="left", validate="one_to_one")
-    rep_cols = sorted(c for c in wdf.columns if c.startswith("rep_"))
-    lonely = diagnostics.get("lonely_psu", "adjust")
-    if rep_cols and use_replicates is not False:
-        return survey_design(
-            wdf,
-            DesignVariables(weight="w_final"),
-            replicates=ReplicateWeights(
-                rep_cols,
-                type=diagnostics.get("replicate_type"),
-                scale=diagnostics.get("scale"),
-                rscales=diagnostics.get("rscales"),
-                mse=bool(diagnostics.get("mse", MSE_DEFAULT)),
-            ),
-            variance=VarianceOptions(lonely_psu=lonely),
-        )
-    has = set(wdf.columns)
-    strata = "stratum" if "stratum" in has and wdf["stratum"].notna().all() else None
-    psu = "psu" if "psu" in has and wdf["psu"].notna().all() else None
-    ssu = "ssu" if psu and "ssu" in has and wdf["ssu"].notna().all() else None
-    fpc = []
-    for c in ("fpc_1", "fpc_2", "fpc_3"):  # later stages only after the earlier ones
-        if c not in has or not wdf[c].notna().all():
-            break
-        fpc.append(c)
-    if psu is None:
-        fpc = fpc[:1]
-    elif ssu is None:
-        # fpc_2 counts the rows' units only in a two-stage design; with a third stage
-        # (fpc_3 present) but no ssu ids, fpc_2 counts SSUs: keep the first stage only
-        fpc = fpc[:1] if "fpc_3" in fpc else fpc[:2]
-    pps = diagnostics.get("pps") or None
-    if pps not in (None, "none"):
-        # PPS without replacement: the stage inclusion probabilities pi_k are the fpc
-        pis = []
-        for c in ("pi_1", "pi_2", "pi_3"):
-            if c not in has or not wdf[c].notna().all():
-                break
-            pis.append(c)
-        if not pis:
-            raise InputError(
-                f"estimation.pps={pps!r} needs the inclusion probabilities pi_1 in the weights file",
-                column="pi_1",
-            )
-        fpc = pis[: (len(fpc) or 1)] if pps == "brewer" else pis[:1]
-        if pps != "brewer" or len(fpc) == 1:
-            ssu = None
-    else:
-        pps = None
-    cals = []
-    cal = diagnostics.get("calibration") or {}
-    margins = cal.get("margins")
-    if margins and {"w_nonresponse", "w_calibrated"} <= has:
-        X, _, _ = calibration_matrix(wdf, margins)
-        w0 = wdf["w_nonresponse"].to_numpy(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g = np.where(w0 > 0, wdf["w_calibrated"].to_numpy(float) / w0, 0.0)
-        cals.append(GregInfo(X, w0, g))
-    return survey_design(
-        wdf,
-        DesignVariables(weight="w_final", strata=strata, psu=psu, ssu=ssu, fpc=fpc or None),
-        variance=VarianceOptions(lonely_psu=lonely, pps=pps),
-        calibrations=cals,
     )

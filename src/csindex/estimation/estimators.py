@@ -64,6 +64,57 @@ def _ci(est: np.ndarray, se: np.ndarray, df: float, level: float):
     return est - q * se, est + q * se
 
 
+def _variance(
+    design: SurveyDesign,
+    kind: str,
+    est: np.ndarray,
+    M: np.ndarray,
+    Y: np.ndarray,
+    X: np.ndarray,
+    WM: np.ndarray,
+    swx: np.ndarray,
+) -> np.ndarray:
+    """Replicate variance of the replicate estimates, or Taylor variance of the influence
+    values ``w y`` (total) or ``w (y - est x)/sum w x`` (mean, ratio)."""
+    if design.is_replicate:
+        RW = design.replicate_weights
+        A = RW.T @ (M * Y)
+        if kind == "total":
+            theta_r = A
+        else:
+            B = RW.T @ (M * X)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                theta_r = A / B
+        return design.replicate_variance(est, theta_r)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if kind == "total":
+            z = WM * Y
+        else:
+            z = WM * (Y - est * X) / swx
+    z = np.nan_to_num(z)
+    return design.variance(z, present=M)
+
+
+def _deffs(
+    kind: str, var: np.ndarray, s2: np.ndarray, sw: np.ndarray, nobs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Design effects against simple random sampling without (``deff``; NaN without N) and
+    with replacement (``deff_replace``), from the weighted variance ``s2`` (R ``svyvar``)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if kind == "total":
+            v_wor = s2 * sw**2 * (sw - nobs) / (sw * nobs)
+            v_wr = s2 * sw**2 / nobs
+        elif kind == "ratio":
+            v_wor = s2 * sw**2 * (sw - nobs) / (sw * nobs)
+            v_wr = s2 * sw**2 / nobs
+        else:
+            v_wor = s2 * (sw - nobs) / (sw * nobs)
+            v_wr = s2 / nobs
+        deff = np.where(sw > nobs, var / v_wor, np.nan)  # no N: no SRSWOR deff
+        deff_r = var / v_wr
+    return deff, deff_r
+
+
 def _estimate(
     design: SurveyDesign,
     names: list[str],
@@ -114,36 +165,8 @@ def _estimate(
         else:
             ybar = swy / sw
             s2 = (WM * (Y - ybar) ** 2).sum(axis=0) / sw * nobs / (nobs - 1)
-    if design.is_replicate:
-        RW = design.replicate_weights
-        A = RW.T @ (M * Y)
-        if kind == "total":
-            theta_r = A
-        else:
-            B = RW.T @ (M * X)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                theta_r = A / B
-        var = design.replicate_variance(est, theta_r)
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if kind == "total":
-                z = WM * Y
-            else:
-                z = WM * (Y - est * X) / swx
-        z = np.nan_to_num(z)
-        var = design.variance(z, present=M)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if kind == "total":
-            v_wor = s2 * sw**2 * (sw - nobs) / (sw * nobs)
-            v_wr = s2 * sw**2 / nobs
-        elif kind == "ratio":
-            v_wor = s2 * sw**2 * (sw - nobs) / (sw * nobs)
-            v_wr = s2 * sw**2 / nobs
-        else:
-            v_wor = s2 * (sw - nobs) / (sw * nobs)
-            v_wr = s2 / nobs
-        deff = np.where(sw > nobs, var / v_wor, np.nan)  # no N: no SRSWOR deff
-        deff_r = var / v_wr
+    var = _variance(design, kind, est, M, Y, X, WM, swx)
+    deff, deff_r = _deffs(kind, var, s2, sw, nobs)
     empty = nobs == 0
     if not na_rm:
         hasna = (D & np.isnan(np.repeat(vals, L, axis=1))).any(axis=0)
