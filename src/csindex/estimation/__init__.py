@@ -25,7 +25,6 @@ variance, :class:`ReplicateDesign`), :mod:`.estimators` (:func:`survey_mean`,
 """
 
 from csindex.estimation.calibration import Calibration, GregInfo, PostStratInfo, RakingInfo
-from csindex.estimation.common import first_index, group_sums
 from csindex.estimation.design import SurveyDesign, survey_design
 from csindex.estimation.estimators import (
     RESULT_COLUMNS,
@@ -74,8 +73,6 @@ __all__ = [
     "VarianceOptions",
     "align_replicates",
     "design_from_weights_file",
-    "first_index",
-    "group_sums",
     "item_estimates",
     "multistage_variance",
     "pps_variance",

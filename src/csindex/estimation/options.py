@@ -25,8 +25,9 @@ class DesignVariables:
     ``weight``: analysis weights (None = 1). ``psu``/``ssu``/``tsu``: unit ids of stages 1-3
     (without ``psu`` every row is a PSU). ``fpc``: one column per stage holding population counts
     (N_h PSUs in the stratum; M_i units in the PSU; ...) or sampling fractions (all <= 1), or the
-    inclusion probabilities with PPS (:class:`VarianceOptions`); with one more fpc column than
-    unit ids the rows are the units of the last stage. ``nest=True`` numbers PSUs within strata.
+    inclusion probabilities with PPS (:class:`VarianceOptions`), kept as a tuple; with one more
+    fpc column than unit ids the rows are the units of the last stage. ``nest=True`` numbers
+    PSUs within strata (else a PSU id must not occur in two strata).
     """
 
     weight: str | None = "w_final"
