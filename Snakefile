@@ -16,6 +16,7 @@ include: "workflow/rules/indicators.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/programme.smk"
+include: "workflow/rules/batch.smk"
 include: "workflow/rules/manifest.smk"
 
 

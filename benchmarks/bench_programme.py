@@ -8,7 +8,13 @@ measures wall time, CPU time (all child processes) and the peak RSS of any job, 
 ``cost(K) = fixed + K * marginal``; the 400-company figure is that line extrapolated (say so
 when quoting it). The per-company HTML report is measured from its rule's benchmark file.
 
-usage: python benchmarks/bench_programme.py [K1 K2 ...] [--cores N]   (default: 1 4, 2 cores)
+With ``--batch B`` (default 25) the per-study rules run in batches of B studies, one process
+per batch (``programme.batch_size``); ``--batch 0`` runs one job per rule, study and wave.
+Per rule, the CPU seconds per company are summed from the jobs' benchmark files, which gives the
+cost of one per-company report (rule ``report``) and of everything else.
+
+usage: python benchmarks/bench_programme.py [K1 K2 ...] [--cores N] [--batch B]
+       (default: 8 40, 2 cores, batches of 25)
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ COPY = ["Snakefile", "workflow", "config", "scripts", "src"]
 OVERLAY = """\
 study: bench
 version: v1
-programme: {{name: bench, studies: studies.tsv, sectors: sectors.tsv}}
+programme: {{name: bench, studies: studies.tsv, sectors: sectors.tsv, batch_size: {batch}}}
 frame: {{simulate: {{n_customers: 20000, customers_per_branch: 250}}}}
 design:
   method: stratified
@@ -44,7 +50,42 @@ bootstrap: {{replicates: 1000, shards: 1, jackknife_groups: 100}}
 """
 
 
-def programme(work: Path, k: int) -> None:
+class TreePeak:
+    """The largest total RSS of a process and all its descendants, sampled every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        import psutil
+
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+        self._root = psutil.Process(pid)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        import psutil
+
+        while not self._done.wait(0.2):
+            try:
+                procs = [self._root, *self._root.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                return
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def programme(work: Path, k: int, batch: int = 25) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from csindex.simulate.world import WorldOptions, simulate_world
 
@@ -60,20 +101,20 @@ def programme(work: Path, k: int) -> None:
     sheet.to_csv(work / "studies.tsv", sep="\t", index=False)
     sectors.to_csv(work / "sectors.tsv", sep="\t", index=False)
     # ~72% response (the demo's rates) and ~8% lost in cleaning: 760 issued -> ~500 completes
-    (work / "bench.yaml").write_text(OVERLAY.format(issued=760), encoding="utf-8")
+    (work / "bench.yaml").write_text(OVERLAY.format(issued=760, batch=batch), encoding="utf-8")
 
 
-def run(k: int, cores: int) -> dict:
+def run(k: int, cores: int, batch: int = 25) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"bench_programme_{k}_"))
     for name in COPY:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name)
-    programme(work, k)
+    programme(work, k, batch)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["PYTHONPATH"] = str(work / "src")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    res = subprocess.run(
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -86,9 +127,14 @@ def run(k: int, cores: int) -> dict:
         ],
         cwd=work,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    tree_peak = TreePeak(proc.pid)
+    stdout, stderr = proc.communicate()
+    tree_peak.stop()
+    res = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode != 0:
@@ -96,11 +142,15 @@ def run(k: int, cores: int) -> dict:
     peak = 0.0
     report_s = []
     completes = []
+    rule_cpu: dict[str, float] = {}
     out = work / "results/bench/v1"
     for tsv in out.rglob("benchmarks/*.tsv"):
         with tsv.open() as fh:
             row = next(csv.DictReader(fh, delimiter="\t"))
         peak = max(peak, float(row["max_rss"]))
+        name = tsv.stem.rsplit("_", 1)[0] if tsv.stem.startswith("bootstrap_shard") else tsv.stem
+        if not name.startswith("study_batch"):
+            rule_cpu[name] = rule_cpu.get(name, 0.0) + float(row["cpu_time"])
         if tsv.name == "report.tsv":
             report_s.append(float(row["s"]))
     for csi in out.rglob("index/csi.csv"):
@@ -113,7 +163,9 @@ def run(k: int, cores: int) -> dict:
         "wall_s": wall,
         "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "peak_job_rss_mb": peak,
+        "peak_tree_rss_mb": tree_peak.peak_mb,
         "report_s": sum(report_s) / max(len(report_s), 1),
+        "rule_cpu_per_company": {n: c / k for n, c in sorted(rule_cpu.items())},
         "completes": sum(completes) / max(len(completes), 1),
     }
 
@@ -125,17 +177,26 @@ def main() -> None:
         i = args.index("--cores")
         cores = int(args[i + 1])
         del args[i : i + 2]
-    ks = [int(a) for a in args] or [1, 4]
-    rows = [run(k, cores) for k in ks]
+    batch = 25
+    if "--batch" in args:
+        i = args.index("--batch")
+        batch = int(args[i + 1])
+        del args[i : i + 2]
+    ks = [int(a) for a in args] or [8, 40]
+    rows = [run(k, cores, batch) for k in ks]
+    print(f"cores {cores}, batch size {batch or 'none (one job per rule)'}")
     print(
-        f"{'K':>4s} {'wall s':>8s} {'CPU s':>8s} {'peak job RSS MB':>16s} {'report s':>9s} "
-        f"{'completes/co':>12s}"
+        f"{'K':>4s} {'wall s':>8s} {'CPU s':>8s} {'peak job RSS MB':>16s} "
+        f"{'peak total RSS MB':>18s} {'report s':>9s} {'completes/co':>12s}"
     )
     for r in rows:
         print(
             f"{r['k']:>4d} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {r['peak_job_rss_mb']:16.0f} "
-            f"{r['report_s']:9.1f} {r['completes']:12.0f}"
+            f"{r['peak_tree_rss_mb']:18.0f} {r['report_s']:9.1f} {r['completes']:12.0f}"
         )
+    print("CPU s per company by rule (largest K; the job's own CPU, without start-up):")
+    for name, cpu in rows[-1]["rule_cpu_per_company"].items():
+        print(f"  {name:22s} {cpu:7.2f}")
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         for key in ("wall_s", "cpu_s"):
@@ -146,10 +207,6 @@ def main() -> None:
                 f"extrapolated to 400 companies: {fixed + 400 * marginal:.0f} s "
                 f"({(fixed + 400 * marginal) / 60:.1f} min)"
             )
-        print(
-            f"peak memory: the largest job's RSS ({max(r['peak_job_rss_mb'] for r in rows):.0f} MB)"
-            f" x {cores} concurrent jobs plus the Snakemake process"
-        )
 
 
 if __name__ == "__main__":

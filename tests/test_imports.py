@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("csindex.results",),
     ("csindex.index",),
     ("csindex.report",),
-    ("csindex.programme", "csindex.workflow", "csindex.preflight", "csindex.api"),
+    ("csindex.programme", "csindex.workflow", "csindex.batch", "csindex.preflight", "csindex.api"),
 ]
 
 # Known back edges (none): add one here only with an issue that removes it.

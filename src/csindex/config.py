@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,15 @@ def load_yaml_strict(path: str | Path, *, key: str | None = None) -> Any:
 
 
 def _load_yaml(path: Path) -> Any:
+    """A schema file, read once per process (a copy each time: callers edit it). A programme
+    validates hundreds of study configs against the same ~20 section schemas."""
+    path = Path(path)
+    st = path.stat()
+    return copy.deepcopy(_load_yaml_cached(str(path), st.st_mtime_ns, st.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _load_yaml_cached(path: str, mtime_ns: int, size: int) -> Any:
     return load_yaml_strict(path)
 
 

@@ -240,15 +240,50 @@ def expert_file_problems(config: Mapping[str, Any], instrument: Any) -> list[str
     return out
 
 
+def _file_state(paths: Iterable[Any]) -> list[tuple[str, int, int]]:
+    """(path, mtime_ns, size) of each existing file: a memo key that changes with the file."""
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append((str(p), st.st_mtime_ns, st.st_size))
+        except (OSError, TypeError, ValueError):
+            out.append((str(p), -1, -1))
+    return out
+
+
+_MEMO: dict[str, Any] = {}
+
+
+def _memo(name: str, key_parts: Any, compute: Any) -> Any:
+    """Checks of a programme's hundreds of study configs repeat on identical inputs (the same
+    config files, instrument and expert files): compute each distinct case once per process."""
+    import json
+
+    key = name + json.dumps(key_parts, sort_keys=True, default=str)
+    if key not in _MEMO:
+        _MEMO[key] = compute()
+    return _MEMO[key]
+
+
+def _expert_files(config: Mapping[str, Any]) -> list[str]:
+    cfg = config.get("indicators") or {}
+    specs = list((cfg.get("levels") or {}).values()) + list(cfg.get("alternatives") or [])
+    return [f for s in specs for f in ((s or {}).get("files") or [])]
+
+
 def preflight(config: Mapping[str, Any], configfiles: Iterable[str | Path] = ()) -> list[str]:
     """Every problem found before any rule runs, one line each (empty when all is well)."""
-    out = duplicate_key_problems(configfiles)
-    instrument, inst = instrument_problems(config)
+    configfiles = list(configfiles)
+    out = list(_memo("keys", _file_state(configfiles), lambda: duplicate_key_problems(configfiles)))
+    inst_key = [config.get("instrument"), _file_state([config.get("instrument")])]
+    instrument, inst = _memo("instrument", inst_key, lambda: instrument_problems(config))
     out += inst
     out += responses_problems(config)
     out += privacy_problems(config)
     out += model_problems(config, instrument) if instrument is not None else []
     out += allocation_problems(config)
     out += margin_problems(config)
-    out += expert_file_problems(config, instrument)
+    expert_key = [inst_key, config.get("indicators"), _file_state(_expert_files(config))]
+    out += _memo("experts", expert_key, lambda: expert_file_problems(config, instrument))
     return out

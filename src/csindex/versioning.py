@@ -38,10 +38,27 @@ PACKAGES = (
 
 # Config keys that name where outputs go or how a run is labelled; they do not change results.
 _IGNORED_KEYS = ("version", "results_dir")
+#: how a run is executed, not what it computes (a batched run writes the same bytes)
+_EXECUTION_KEYS = (("programme", "batch_size"),)
+
+
+def _without_execution_keys(config: dict) -> dict:
+    cfg = dict(config)
+    for section, key in _EXECUTION_KEYS:
+        if isinstance(cfg.get(section), dict) and key in cfg[section]:
+            cfg[section] = {k: v for k, v in cfg[section].items() if k != key}
+    if isinstance(cfg.get("studies_resolved"), dict):  # a programme's per-study configs
+        cfg["studies_resolved"] = {
+            k: _without_execution_keys(v) if isinstance(v, dict) else v
+            for k, v in cfg["studies_resolved"].items()
+        }
+    return cfg
 
 
 def canonical_config(config: dict) -> str:
-    cfg = {k: v for k, v in config.items() if k not in _IGNORED_KEYS}
+    """The configuration a version is identified by: without the version name, the results
+    folder and the execution settings (``programme.batch_size``), keys sorted."""
+    cfg = {k: v for k, v in _without_execution_keys(config).items() if k not in _IGNORED_KEYS}
     return json.dumps(cfg, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 

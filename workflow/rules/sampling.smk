@@ -19,6 +19,8 @@ rule design:
         ),
     log:
         f"{SOUT}/logs/design.log",
+    benchmark:
+        f"{SOUT}/benchmarks/design.tsv"
     params:
         design=cfg("design"),
         seed=cfg("seed"),
