@@ -13,8 +13,11 @@ per batch (``programme.batch_size``); ``--batch 0`` runs one job per rule, study
 Per rule, the CPU seconds per company are summed from the jobs' benchmark files, which gives the
 cost of one per-company report (rule ``report``) and of everything else.
 
-usage: python benchmarks/bench_programme.py [K1 K2 ...] [--cores N] [--batch B]
-       (default: 8 40, 2 cores, batches of 25)
+Per-company HTML reports are optional at ACSI scale (``programme.study_reports``); add
+``--study-reports`` to include them.
+
+usage: python benchmarks/bench_programme.py [K1 K2 ...] [--cores N] [--batch B] [--study-reports]
+       (default: 8 40, 2 cores, batches of 25, no per-company reports)
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ COPY = ["Snakefile", "workflow", "config", "scripts", "src"]
 OVERLAY = """\
 study: bench
 version: v1
-programme: {{name: bench, studies: studies.tsv, sectors: sectors.tsv, batch_size: {batch}}}
+programme:
+  {{name: bench, studies: studies.tsv, sectors: sectors.tsv, batch_size: {batch},
+   study_reports: {reports}}}
 frame: {{simulate: {{n_customers: 20000, customers_per_branch: 250}}}}
 design:
   method: stratified
@@ -85,7 +90,7 @@ class TreePeak:
         self._thread.join()
 
 
-def programme(work: Path, k: int, batch: int = 25) -> None:
+def programme(work: Path, k: int, batch: int = 25, reports: bool = False) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from csindex.simulate.world import WorldOptions, simulate_world
 
@@ -100,16 +105,18 @@ def programme(work: Path, k: int, batch: int = 25) -> None:
     )
     sheet.to_csv(work / "studies.tsv", sep="\t", index=False)
     sectors.to_csv(work / "sectors.tsv", sep="\t", index=False)
-    # ~72% response (the demo's rates) and ~8% lost in cleaning: 760 issued -> ~500 completes
-    (work / "bench.yaml").write_text(OVERLAY.format(issued=760, batch=batch), encoding="utf-8")
+    # the demo's response, contact and cleaning rates: 1,430 issued -> ~500 completes
+    (work / "bench.yaml").write_text(
+        OVERLAY.format(issued=1430, batch=batch, reports=str(reports).lower()), encoding="utf-8"
+    )
 
 
-def run(k: int, cores: int, batch: int = 25) -> dict:
+def run(k: int, cores: int, batch: int = 25, reports: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"bench_programme_{k}_"))
     for name in COPY:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name)
-    programme(work, k, batch)
+    programme(work, k, batch, reports)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["PYTHONPATH"] = str(work / "src")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -182,9 +189,14 @@ def main() -> None:
         i = args.index("--batch")
         batch = int(args[i + 1])
         del args[i : i + 2]
+    reports = "--study-reports" in args
+    args = [a for a in args if a != "--study-reports"]
     ks = [int(a) for a in args] or [8, 40]
-    rows = [run(k, cores, batch) for k in ks]
-    print(f"cores {cores}, batch size {batch or 'none (one job per rule)'}")
+    rows = [run(k, cores, batch, reports) for k in ks]
+    print(
+        f"cores {cores}, batch size {batch or 'none (one job per rule)'}, per-company reports "
+        f"{'yes' if reports else 'no'}"
+    )
     print(
         f"{'K':>4s} {'wall s':>8s} {'CPU s':>8s} {'peak job RSS MB':>16s} "
         f"{'peak total RSS MB':>18s} {'report s':>9s} {'completes/co':>12s}"

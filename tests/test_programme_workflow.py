@@ -87,3 +87,18 @@ def test_module_route_lists_every_output_in_the_manifest(tmp_path):
     for rel in ("clean/responses.parquet", "model/estimates.csv", "index/csi.csv",
                 "report/report.html"):  # fmt: skip
         assert f"company_l/v1/{rel}" in manifest
+
+
+def test_a_programme_without_study_reports_plans_none(tmp_path):
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "config/examples/programme_ci.yaml").read_text(encoding="utf-8"))
+    cfg["programme"]["study_reports"] = False
+    config = tmp_path / "no_reports.yaml"
+    config.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    run = snakemake("-n", "--configfile", str(config), "--config", f"results_dir={tmp_path}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "rule report:" not in run.stdout and "/report/report.html" not in run.stdout
+    assert f"{tmp_path}/csi_ci/v1/programme/report.html" in run.stdout  # the programme's own
+    manifest = run.stdout.split("rule manifest:")[1].split("output:")[0]
+    assert manifest.count("/index/csi.csv") == 16

@@ -332,6 +332,8 @@ def _rule_used(name, wildcards):
         return simulated_fieldwork(wildcards)
     if name == "gather_bootstrap":
         return int(c["bootstrap"].get("replicates", 0) or 0) > 0
+    if name == "report":
+        return bool(PROGRAMME_CFG.get("study_reports", True))
     return True
 
 
