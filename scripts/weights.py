@@ -2,21 +2,36 @@
 
 from csindex.estimation import design_from_weights_file, item_estimates
 from csindex.instrument import load_instrument
-from csindex.io import read_json, read_parquet, write_csv, write_json, write_parquet
+from csindex.io import (
+    read_json,
+    read_parquet,
+    read_parquet_schema,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 from csindex.seeds import derive_seed
-from csindex.weighting import build_weights
+from csindex.weighting import WeightingOptions, build_weights, margin_columns
 from csindex.workflow import setup_script
 
 log = setup_script(snakemake)
 inp = snakemake.input
 est_cfg = dict(snakemake.params.estimation)
 responses = read_parquet(inp.responses)
+opts = WeightingOptions.from_config(snakemake.params.weighting)
+frame = None
+if inp.frame and opts.calibration.margins_from == "frame":
+    # only the margin variables' columns of a frame of millions of rows (a column the frame
+    # lacks is left to the calibration step, which names it)
+    present = set(read_parquet_schema(inp.frame[0]))
+    wanted = [c for c in margin_columns(opts.calibration.variables) if c in present]
+    frame = read_parquet(inp.frame[0], columns=wanted)
 out = build_weights(
     responses,
-    cfg=snakemake.params.weighting,
+    cfg=opts,
     sample=read_parquet(inp.sample[0]) if inp.sample else None,
     dispositions=read_parquet(inp.dispositions[0]) if inp.dispositions else None,
-    frame=read_parquet(inp.frame[0]) if inp.frame else None,
+    frame=frame,
     id_column=snakemake.params.id_column,
     lonely_psu=est_cfg.get("lonely_psu", "adjust"),
     seed=derive_seed(int(snakemake.params.seed), "weights"),

@@ -66,3 +66,14 @@ def test_poststratify_hits_the_cell_counts() -> None:
     df = pd.DataFrame({"g": ["a", "a", "b", "c"]})
     w = poststratify(np.array([1.0, 3.0, 2.0, 5.0]), df, "g", {"a": 40, "b": 10, "c": 50})
     np.testing.assert_allclose(w, [10.0, 30.0, 10.0, 50.0])
+
+
+def test_the_weights_rule_reads_only_the_frame_columns_its_margins_name():
+    from csindex.weighting import margin_columns
+
+    assert margin_columns(["region*segment", "region", "age_band"]) == [
+        "region",
+        "segment",
+        "age_band",
+    ]
+    assert margin_columns([]) == []

@@ -27,8 +27,16 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
-def read_parquet(path: str | Path) -> pd.DataFrame:
-    return pd.read_parquet(path)
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A Parquet file, or only ``columns`` of it (a frame of millions of rows: read what is used)."""
+    return pd.read_parquet(path, columns=columns)
+
+
+def read_parquet_schema(path: str | Path) -> list[str]:
+    """The column names of a Parquet file, read from its footer (no data)."""
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(path).names)
 
 
 def _jsonable(obj: Any) -> Any:

@@ -43,6 +43,7 @@ from csindex.weighting.margins import (
     cell_codes,
     check_margin_totals,
     margins_from_config,
+    margin_columns,
     margins_from_frame,
 )
 from csindex.weighting.options import (
@@ -122,6 +123,7 @@ __all__ = [
     "jkn_replicates",
     "make_replicates",
     "margins_from_config",
+    "margin_columns",
     "margins_from_frame",
     "merged_config",
     "normalise",

@@ -10,6 +10,11 @@ import pandas as pd
 from csindex.errors import ConfigError, InputError
 
 
+def margin_columns(variables: list[str] | tuple[str, ...]) -> list[str]:
+    """The frame columns the margin variables name (``a*b`` names a and b), in order, once."""
+    return list(dict.fromkeys(c for var in variables for c in var.split("*")))
+
+
 def cell_codes(df: pd.DataFrame, var: str) -> tuple[np.ndarray, list[str]]:
     """Codes of a margin variable; ``a*b`` is the interaction of columns a and b."""
     cols = var.split("*")
