@@ -15,6 +15,7 @@ include: "workflow/rules/weights.smk"
 include: "workflow/rules/indicators.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/validate.smk"
 include: "workflow/rules/programme.smk"
 include: "workflow/rules/manifest.smk"
 
