@@ -7,7 +7,7 @@ log = setup_script(snakemake)
 import pandas as pd  # noqa: E402
 
 from csindex.cleaning import clean_responses, disposition_table, pilot_items  # noqa: E402
-from csindex.cleaning.rules import compare_injected, merge_config  # noqa: E402
+from csindex.cleaning.rules import merge_config  # noqa: E402
 from csindex.instrument import load_instrument  # noqa: E402
 from csindex.io import read_json, write_csv, write_json, write_parquet  # noqa: E402
 
@@ -33,15 +33,6 @@ disp_table, disp_summary = disposition_table(
     disp, res.data["respondent_id"], file=disp_files[0] if disp_files else "dispositions"
 )
 summary["dispositions"] = disp_summary
-
-injected_files = list(snakemake.input.get("injected", []) or [])
-if injected_files:
-    check = compare_injected(res.summary, read_json(injected_files[0]))
-    summary["injected_check"] = check
-    for k, v in check["defects"].items():
-        (log.info if v["match"] else log.warning)(
-            "%s: injected %d, caught %d (%s)", k, v["injected"], v["caught"], v["rule"]
-        )
 
 wave = rcfg.get("wave_column", "wave")
 pilot = pilot_items(res.data, instrument, wave_column=wave, pilot_wave=cfg["pilot"]["wave"])

@@ -8,11 +8,7 @@ import pandas as pd  # noqa: E402
 
 from csindex.index import IndexOptions, index_tables  # noqa: E402
 from csindex.instrument import load_instrument  # noqa: E402
-from csindex.io import (  # noqa: E402
-    read_json,
-    read_model_inputs,  # noqa: E402
-    write_csv,
-)
+from csindex.io import read_model_inputs, write_csv  # noqa: E402
 from csindex.sem.inputs import read_replicate_design  # noqa: E402
 from csindex.sem.spec import spec_from_config  # noqa: E402
 
@@ -22,7 +18,6 @@ instrument = load_instrument(inp.instrument)
 spec = spec_from_config(mcfg, instrument)
 data, w, wdesc = read_model_inputs(inp.responses, list(inp.weights))
 ci_files = list(inp.get("ci", []) or [])
-truth_files = list(inp.get("truth", []) or [])
 
 t = index_tables(
     data,
@@ -38,7 +33,6 @@ t = index_tables(
     replicates=read_replicate_design(
         list(inp.weights), list(inp.get("weights_diagnostics", []) or [])
     ),
-    truth=read_json(truth_files[0]) if truth_files else None,
 )
 if t.skipped_by:
     log.info("index.by columns not in the data, skipped: %s", t.skipped_by)

@@ -3,7 +3,7 @@ change between waves at every level (results/<programme>/<version>/programme/)."
 
 import pandas as pd
 
-from csindex.io import write_csv
+from csindex.io import read_json, write_csv
 from csindex.programme.rollup import RollupOptions, company_index, rollup, trends
 from csindex.programme.sheet import read_sectors, read_studies
 from csindex.workflow import setup_script
@@ -11,14 +11,20 @@ from csindex.workflow import setup_script
 log = setup_script(snakemake)
 p = snakemake.params
 sheet = read_studies(snakemake.input.sheet).set_index(["study", "wave"])
+# the true CSI of each study x wave when every one is simulated (rule validate)
+truth_files = list(snakemake.input.get("truth", []) or [])
+truths = [read_json(f)["csi_truth"] for f in truth_files] or [float("nan")] * len(p.studies)
 rows = []
-for study, wave, path in zip(p.studies, p.waves, snakemake.input.indices, strict=True):
+for study, wave, path, true_csi in zip(
+    p.studies, p.waves, snakemake.input.indices, truths, strict=True
+):
     meta = sheet.loc[(study, wave)]
     rows.append(
         {
             "id": study,
             "wave": wave,
             **company_index(pd.read_csv(path)),
+            "truth": true_csi,
             "industry": meta["industry"],
             "sector": meta["sector"],
             "revenue": float(meta["revenue"]),

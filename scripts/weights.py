@@ -3,7 +3,6 @@
 from csindex.estimation import design_from_weights_file, item_estimates
 from csindex.instrument import load_instrument
 from csindex.io import (
-    read_json,
     read_parquet,
     read_parquet_schema,
     write_csv,
@@ -52,14 +51,10 @@ design = design_from_weights_file(
     data=responses,
     use_replicates=est_cfg.get("variance", "replicate") == "replicate",
 )
-truth = read_json(inp.truth[0]) if inp.truth else None
-table, summary = item_estimates(
-    design, items, est_cfg.get("domains", ["segment"]), truth, float(est_cfg.get("level", 0.95))
+table = item_estimates(
+    design, items, est_cfg.get("domains", ["segment"]), float(est_cfg.get("level", 0.95))
 )
 diag["estimation"] = {"variance": est_cfg.get("variance", "replicate"), "design_df": design.degf}
-if summary:
-    diag["truth_comparison"] = summary
-    log.info("item means vs truth: %s", summary)
 write_parquet(out.weights, snakemake.output.weights)
 write_json(diag, snakemake.output.diagnostics)
 write_csv(out.table, snakemake.output.table)

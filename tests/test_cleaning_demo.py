@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from csindex.cleaning import clean_responses, disposition_table, ingest_file, pilot_items
-from csindex.cleaning.rules import compare_injected
 from csindex.instrument import load_instrument
 from csindex.io import sha256_file, write_csv, write_json, write_parquet
 from csindex.simulate import simulate_fieldwork, simulate_frame
+from csindex.validation import compare_injected
 
 ROOT = Path(__file__).resolve().parents[1]
 INST = load_instrument(ROOT / "config/instrument.yaml")

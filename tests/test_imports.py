@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("csindex.sem",),
     ("csindex.results",),
     ("csindex.index",),
+    ("csindex.validation",),
     ("csindex.report",),
     ("csindex.programme", "csindex.workflow", "csindex.batch", "csindex.preflight", "csindex.api"),
 ]

@@ -1,5 +1,6 @@
 """The index stage's tables (csindex.index.index_tables): contract columns, the choice of the SE
-method, design-based SEs from replicate weights, the comparison with a simulation's truth."""
+method, design-based SEs from replicate weights, the comparison with a simulation's truth
+(csindex.validation.compare_index: the index stage itself never sees the truth)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from csindex.index import (
     IndexOptions,
     acsi_index,
     index_keys,
+    index_rows,
     index_tables,
     replicate_variance,
 )
@@ -33,6 +35,7 @@ from csindex.sem.bootstrap import (
 from csindex.sem.outputs import fit_model, model_tables
 from csindex.sem.pls import prepare_data
 from csindex.sem.spec import ModelSpec
+from csindex.validation import compare_index
 
 G = 6
 ICFG = {"by": ["segment", "region"], "scale": {"min": 1, "max": 10}, "level": 0.9}
@@ -188,15 +191,29 @@ def test_cbsem_replicate_se_holds_score_weights_fixed(
 
 def test_truth_gives_errors_and_coverage(data, spec, weights, pls, boot_ci) -> None:
     truth = {"construct_scores": {"overall": {"CS": 70.0}, "by_segment": {"business": {"CE": 1}}}}
-    t = _tables(data, spec, weights, pls, {"estimator": "pls"}, bootstrap_ci=boot_ci, truth=truth)
-    cs = t.csi.set_index(["construct", "group_var", "group"])
+    mcfg = {"estimator": "pls"}
+    t = _tables(data, spec, weights, pls, mcfg, bootstrap_ci=boot_ci)
+    assert not [c for c in t.csi.columns if "truth" in c or "error" in c]
+    opt = IndexOptions.from_config(ICFG, {"target": "CS"})
+    rows = index_rows(data, spec, weights=weights, model_cfg=mcfg, options=opt)
+    # the comparison works on the table as read back from index/csi.csv (rows shuffled)
+    csi = t.csi.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    v = compare_index(csi, truth, rows, spec, mcfg)
+    cs = v.set_index(["construct", "group_var", "group"])
     assert cs.loc[("CS", "overall", "all"), "truth"] == 70.0
     assert cs.loc[("CE", "segment", "business"), "truth"] == 1
     assert cs.loc[("CE", "overall", "all"), ["truth", "error"]].isna().all()
-    np.testing.assert_allclose(t.csi["error"], t.csi["index"] - t.csi["truth"])
-    covered = (t.csi["ci_lower"] <= t.csi["truth"]) & (t.csi["truth"] <= t.csi["ci_upper"])
-    np.testing.assert_array_equal(t.csi["ci_covers_truth"], covered)
-    assert "index_equal_weights" in t.csi and "error_equal_weights" in t.csi
+    np.testing.assert_allclose(v["error"], v["index"] - v["truth"])
+    has = v["truth"].notna()
+    covered = (v["ci_lower"] <= v["truth"]) & (v["truth"] <= v["ci_upper"])
+    np.testing.assert_array_equal(v.loc[has, "ci_covers_truth"].astype(bool), covered[has])
+    assert v.loc[~has, "ci_covers_truth"].isna().all()
+    # the equal-weight index of the rows the model used, matched to its row after the shuffle
+    eq = {i: 1.0 / 9.0 for i in spec.items}
+    want = acsi_index(rows.used, spec, eq, SCALE, rows.weights, rows.by)
+    want = pd.Series(want["index"].to_numpy(), index=index_keys(want))
+    np.testing.assert_allclose(v["index_equal_weights"], want.loc[index_keys(v)], rtol=1e-12)
+    np.testing.assert_allclose(v["error_equal_weights"], v["index_equal_weights"] - v["truth"])
 
 
 def test_unknown_se_mode_is_a_config_error(data, spec, weights, pls) -> None:

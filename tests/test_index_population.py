@@ -11,9 +11,10 @@ from ecsi_models import SMALL_BLOCKS as BLOCKS
 from ecsi_models import SMALL_PATHS as PATHS
 
 from csindex.errors import InputError
-from csindex.index import acsi_index, population_index
+from csindex.index import acsi_index
 from csindex.sem.pls import fit_pls
 from csindex.sem.spec import ModelSpec
+from csindex.validation import population_index
 from csindex.weighting import _make_replicates
 
 SCALE = {i: (1.0, 10.0) for b in BLOCKS.values() for i in b}

@@ -12,7 +12,8 @@ fieldwork/truth.json:
   item weights; replicate SE) with ``construct_scores``;
 * the PLS index of every construct (replicate SE, model refitted per replicate) with
   ``truth_index``, the population value of the index itself (PLS outer weights of the census,
-  :func:`csindex.index.population_index`). Not with the equal-weight ``truth``: loyalty's PLS
+  :func:`csindex.validation.population_index`, compared as rule validate compares it:
+  :func:`csindex.validation.compare_index`). Not with the equal-weight ``truth``: loyalty's PLS
   index weights its Likert item above its two quantity items and sits ~1.3 points above it.
 
 Over R replications: bias (mean error) within 3 Monte Carlo SEs (the Student-t equivalent for
@@ -36,13 +37,14 @@ from csindex.cleaning import clean_responses, ingest_file
 from csindex.cleaning.rules import merge_config
 from csindex.config import check_config
 from csindex.estimation import design_from_weights_file, replicate_design
-from csindex.index import IndexOptions, index_tables
+from csindex.index import IndexOptions, index_rows, index_tables
 from csindex.instrument import load_instrument
 from csindex.sampling import draw_from_config
 from csindex.seeds import derive_seed
 from csindex.sem.outputs import fit_model, model_tables
 from csindex.sem.spec import spec_from_config
 from csindex.simulate import simulate_fieldwork, simulate_frame
+from csindex.validation import compare_index
 from csindex.weighting import build_weights
 
 Z = 1.959963984540054  # 95% normal quantile (design df ~100: t would move coverage < 0.1%)
@@ -137,6 +139,7 @@ def run_replication(study, seed: int, tmp_dir) -> dict[str, tuple[float, float, 
     w = data["respondent_id"].map(wdf.set_index("respondent_id")["w_final"]).to_numpy(float)
     fit = fit_model(data, spec, mcfg, w)
     tables = model_tables(fit, spec, data, weights=w, model_cfg=mcfg)
+    opt = IndexOptions.from_config(cfg["index"], cfg["ipa"])
     idx = index_tables(
         data,
         spec,
@@ -144,11 +147,12 @@ def run_replication(study, seed: int, tmp_dir) -> dict[str, tuple[float, float, 
         tables.effects,
         weights=w,
         model_cfg=mcfg,
-        options=IndexOptions.from_config(cfg["index"], cfg["ipa"]),
+        options=opt,
         instrument=inst,
         replicates=replicate_design(wdf, diag),
-        truth=truth,
     ).csi
+    rows = index_rows(data, spec, weights=w, model_cfg=mcfg, options=opt, instrument=inst)
+    idx = compare_index(idx, truth, rows, spec, mcfg)
     ov = idx[idx["group_var"] == "overall"].set_index("construct")
     for c in ov.index:
         out[f"pls:{c}"] = (ov.loc[c, "index"], ov.loc[c, "se"], ov.loc[c, "truth_index"])

@@ -167,7 +167,6 @@ def test_company_index_reads_the_overall_cs_row():
             "n": [400, 100, 400],
             "index": [71.5, 60.0, 50.0],
             "se": [0.9, 2.0, 1.0],
-            "truth": [70.0, 61.0, 50.0],
         }
     )
-    assert company_index(csi) == {"index": 71.5, "se": 0.9, "n_respondents": 400, "truth": 70.0}
+    assert company_index(csi) == {"index": 71.5, "se": 0.9, "n_respondents": 400}

@@ -40,6 +40,11 @@ def test_programme_plans_every_study_wave_and_the_rollup(tmp_path):
     # the manifest of the programme version lists the outputs of every study x wave
     manifest = out.split("rule manifest:")[1].split("output:")[0]
     assert manifest.count("/report/report.html") == 16
+    # every study is simulated: each is validated, and the roll-up's truth columns come from
+    # validation/truth.json (the index tables carry no truth)
+    assert manifest.count("/validation/truth.json") == 16
+    rollup = out.split("rule rollup:")[1].split("output:")[0]
+    assert rollup.count("/validation/truth.json") == 16
 
 
 def test_a_bad_sheet_stops_before_any_rule(tmp_path):

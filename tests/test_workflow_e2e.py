@@ -2,6 +2,7 @@
 a no-op, and a changed config under the finished version stops without touching its files."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,44 @@ def test_demo_writes_a_manifest_that_lists_its_outputs(demo_run):
     assert manifest["study"] == "company_l_ci"
     for rel in manifest["outputs"]:
         assert (out / rel).is_file()
+
+
+def _keys(d) -> set[str]:
+    if isinstance(d, dict):
+        return set(map(str, d)) | {k for v in d.values() for k in _keys(v)}
+    if isinstance(d, list):
+        return {k for v in d for k in _keys(v)}
+    return set()
+
+
+def _truth_names(names) -> list[str]:
+    return [n for n in names if re.search(r"truth|injected|^error|covers", n)]
+
+
+def test_production_outputs_carry_no_truth_and_validate_compares_with_it(demo_run):
+    import pandas as pd
+
+    _, out = demo_run
+    for rel in ("clean/summary.json", "weights/diagnostics.json", "report/diagnostics.json"):
+        assert not _truth_names(_keys(json.loads((out / rel).read_text(encoding="utf-8"))))
+    for rel in ("index/csi.csv", "index/ipa.csv", "weights/estimates.csv"):
+        assert not _truth_names(pd.read_csv(out / rel).columns)
+    # rule validate: the same study against fieldwork/truth.json
+    truth = json.loads((out / "fieldwork/truth.json").read_text(encoding="utf-8"))
+    v = json.loads((out / "validation/truth.json").read_text(encoding="utf-8"))
+    assert v["cleaning"]["all_match"]
+    assert v["item_means"]["items"] == len(truth["item_means"])
+    assert v["csi_truth"] == truth["csi"]["overall"]
+    table = pd.read_csv(out / "validation/truth.csv")
+    csi = pd.read_csv(out / "index/csi.csv")
+    ix = table[(table["kind"] == "index") & (table["statistic"] == "index:CS")].iloc[0]
+    cs = csi[(csi["construct"] == "CS") & (csi["group_var"] == "overall")].iloc[0]
+    assert (ix["estimate"], ix["se"]) == (cs["index"], cs["se"])
+    assert ix["truth"] == pytest.approx(truth["construct_scores"]["overall"]["CS"], rel=1e-9)
+    assert ix["covered"] == (cs["ci_lower"] <= ix["truth"] <= cs["ci_upper"])
+    assert {"item_mean", "index", "index_population"} <= set(table["kind"])
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {"validation/truth.json", "validation/truth.csv"} <= set(manifest["outputs"])
 
 
 def test_demo_rerun_with_same_inputs_is_a_noop(demo_run):
@@ -107,6 +146,15 @@ def test_every_example_config_plans_the_whole_study(example_plans, example):
     run = example_plans[example]
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "manifest" in run.stdout
+
+
+def test_only_a_study_with_simulated_fieldwork_plans_a_validate_job(example_plans):
+    jobs = re.compile(r"^validate\s+1\s*$", re.M)
+    assert jobs.search(example_plans["ci.yaml"].stdout)
+    # a study with the user's own response file (responses.path) has no truth to compare with
+    mobi = example_plans["ecsi_mobi.yaml"]
+    assert mobi.returncode == 0 and "manifest" in mobi.stdout
+    assert "validate" not in mobi.stdout
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ The verbs of the stages (loaded on first use, so ``import csindex`` stays fast):
     fit(data, model="acsi", estimator="pls"|"cbsem", weights=...)  -> ModelResults
     acsi_index(data, spec, raw_weights, scale)   the ACSI 0-100 index
     index_tables(...)                     the index stage's tables (index, SE, IPA)
+    compare_truth(truth, ...)             a simulated study against its truth (rule validate)
 
 Results of ``fit`` share one interface (:class:`csindex.results.ModelResults`): ``params``,
 ``bse``, ``conf_int()``, ``summary()``, ``to_frame()``, ``index()``, ``bootstrap()``.
@@ -56,6 +57,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "acsi_index": ("csindex.sem.acsi", "acsi_index"),
     "index_tables": ("csindex.index", "index_tables"),
     "IndexOptions": ("csindex.index", "IndexOptions"),
+    "index_rows": ("csindex.index", "index_rows"),
+    # a simulated study against its truth
+    "compare_truth": ("csindex.validation", "compare_truth"),
     # utilities
     "derive_seed": ("csindex.seeds", "derive_seed"),
     "set_blas_threads": ("csindex.threads", "set_blas_threads"),

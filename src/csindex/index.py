@@ -135,7 +135,7 @@ CSI_COLUMNS = [
     "ci_upper",
     "se_method",
 ]
-"""Columns index/csi.csv always has (bootstrap, replicate and truth columns may follow)."""
+"""Columns index/csi.csv always has (bootstrap and replicate columns may follow)."""
 
 IPA_COLUMNS = [
     "level",
@@ -220,8 +220,8 @@ class IndexTables:
     csi : the index of every construct overall and by group, with its SE and CI from the
         method chosen by ``index.se`` (``se``, ``ci_lower``, ``ci_upper``, ``se_method``), the
         columns of every available method (``*_bootstrap``/``*_percentile``/``*_bca``,
-        ``*_replicate``) and, with a simulation truth, ``truth``, ``error`` and coverage
-        (:func:`add_truth`; ``truth_index`` is the population value of the index itself).
+        ``*_replicate``). No simulation truth: the comparison with it is
+        :func:`csindex.validation.compare_index` (rule ``validate``).
     ipa : the importance-performance table (:func:`ipa`) with the weight type.
     se_method : the SE method used ("none" when none was available).
     skipped_by : ``index.by`` columns not in the data (skipped).
@@ -310,132 +310,45 @@ def replicate_index_se(
     return np.sqrt(var), f"replicate weights ({rtype}, {R} replicates, score weights fixed)"
 
 
-def population_index(
-    truth: Mapping,
-    spec: ModelSpec,
-    scale: Mapping[str, tuple[float, float]],
-    model_cfg: dict | None = None,
-) -> dict[str, np.ndarray] | None:
-    """The population value of the PLS index: the index the estimator would give on the whole
-    population (a census without defects), from ``truth["item_moments"]`` (population item
-    means and covariance matrix of fieldwork/truth.json).
+@dataclass(frozen=True)
+class IndexRows:
+    """The rows of the clean responses the index uses (those the model used: PLS-PM
+    ``model.pls.missing``, CB-SEM complete rows), their survey weights, the item scale ends and
+    the group columns (``index.by`` columns present in the data; the others in ``skipped_by``)."""
 
-    The outer weights come from the PLS algorithm run on the population covariance (correlation
-    when ``model.pls.standardized``) with the configured scheme and modes, turned to the raw item
-    scale as :func:`csindex.sem.pls.fit_pls` does; the index of a group applies these weights to
-    the group's population item means (``item_means_by_<column>``), as :func:`acsi_index`
-    applies the sample's weights to a group's sample means. Returns {"overall": (L,) array,
-    "<column>=<group>": (L,) array, ...} in ``spec.constructs`` order, or None when the truth has
-    no item moments for the model's items, the population PLS fit does not converge or the
-    estimator is not PLS (CB-SEM's factor-score weights would need a population ML fit).
-    """
-    from .sem.pls import ModelArrays, pls_weights_from_cov
+    keep: np.ndarray
+    used: pd.DataFrame
+    weights: np.ndarray | None
+    scale: dict[str, tuple[float, float]]
+    by: list[str]
+    skipped_by: list[str]
+
+
+def index_rows(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    *,
+    weights: np.ndarray | None = None,
+    model_cfg: dict | None = None,
+    options: IndexOptions | None = None,
+    instrument=None,
+) -> IndexRows:
+    """The rows, weights, scale ends and group columns of the index (:class:`IndexRows`)."""
+    from .sem.pls import prepare_data
 
     mcfg = dict(model_cfg or {})
-    mom = truth.get("item_moments") if isinstance(truth, Mapping) else None
-    if not fit_class(mcfg).weights_from_moments or not mom:
-        return None
-    pos = {i: k for k, i in enumerate(mom["items"])}
-    if any(i not in pos for i in spec.items):
-        return None
-    sel = np.array([pos[i] for i in spec.items])
-    S = np.asarray(mom["covariance"], dtype=float)[np.ix_(sel, sel)]
-    mean = np.asarray(mom["mean"], dtype=float)[sel]
-    pcfg = dict(mcfg.get("pls") or {})
-    standardized = bool(pcfg.get("standardized", True))
-    sd = np.sqrt(np.diag(S))
-    if (sd <= 0).any():
-        return None
-    arr = ModelArrays.from_spec(spec)
-    W3, _, conv = pls_weights_from_cov(
-        (S / np.outer(sd, sd) if standardized else S)[None],
-        arr,
-        scheme=pcfg.get("scheme", "path"),
-        tol=float(pcfg.get("tol", 1e-6)),
-        maxiter=int(pcfg.get("maxiter", 100)),
+    opt = options if options is not None else IndexOptions()
+    scale = scale_bounds(spec.items, instrument, opt.scale)
+    missing = fit_class(mcfg).missing_rule(mcfg)  # the rows the model used
+    _, keep = prepare_data(data, spec, missing=missing)
+    return IndexRows(
+        keep=keep,
+        used=data.loc[keep].reset_index(drop=True),
+        weights=None if weights is None else weights[keep],
+        scale=scale,
+        by=[c for c in opt.by if c in data.columns],
+        skipped_by=[c for c in opt.by if c not in data.columns],
     )
-    W = W3[0] / (sd[:, None] if standardized else 1.0)
-    raw = dict(zip(spec.items, W[np.arange(len(spec.items)), arr.block], strict=True))
-    sh = index_shares(raw, spec, scale).set_index("item").loc[spec.items, "share"].to_numpy()
-    lo = np.array([scale[i][0] for i in spec.items])
-    hi = np.array([scale[i][1] for i in spec.items])
-
-    def index_of(m: np.ndarray) -> np.ndarray:
-        return np.bincount(
-            arr.block, weights=sh * (m - lo) / (hi - lo) * 100, minlength=len(spec.constructs)
-        )
-
-    if not conv[0]:
-        return None
-    out = {"overall": index_of(mean)}
-    for key, tab in truth.items():
-        if not key.startswith("item_means_by_") or not isinstance(tab, Mapping):
-            continue
-        col = key[len("item_means_by_") :]
-        for g, means in tab.items():
-            if all(i in means for i in spec.items):
-                out[f"{col}={g}"] = index_of(np.array([float(means[i]) for i in spec.items]))
-    return out
-
-
-def add_truth(
-    idx: pd.DataFrame,
-    truth: Mapping,
-    used: pd.DataFrame,
-    spec: ModelSpec,
-    scale: Mapping[str, tuple[float, float]],
-    weights: np.ndarray | None = None,
-    by: Sequence[str] = (),
-    model_cfg: dict | None = None,
-) -> pd.DataFrame:
-    """Compare the index with a simulation's truth (``construct_scores`` of
-    fieldwork/truth.json: ``overall`` and ``by_<column>``), in place: ``truth``, ``error``,
-    the equal-weight index (the truth's own definition) and its error, and whether the CI
-    covers the truth (when there is a CI).
-
-    ``truth`` is the population mean of the items' 0-100 scores with equal item weights; the
-    PLS index weights the items by their outer weights, so its population value differs from
-    it (e.g. by about 1.3 points for loyalty in the demo, whose quantity items score lower than
-    its Likert item). With the population item moments in the truth (``item_moments``) and the
-    PLS estimator, ``truth_index`` is the population value of the index itself
-    (:func:`population_index`), with ``error_index`` and ``ci_covers_truth_index``: the
-    comparison a coverage check of the index needs."""
-    cs = truth["construct_scores"] if "construct_scores" in truth else truth
-
-    def true_value(c: str, gv: str, g: str) -> float:
-        if gv == "overall":
-            return cs["overall"].get(c, np.nan)
-        return cs.get(f"by_{gv}", {}).get(g, {}).get(c, np.nan)
-
-    idx["truth"] = [
-        true_value(c, gv, g)
-        for c, gv, g in zip(idx["construct"], idx["group_var"], idx["group"], strict=True)
-    ]
-    idx["truth_definition"] = "population mean of the items' 0-100 scores (equal item weights)"
-    idx["error"] = idx["index"] - idx["truth"]
-    # the sample estimate under the truth's own definition (equal weights on the 0-100 scale)
-    eq = {i: 1.0 / (scale[i][1] - scale[i][0]) for i in spec.items}
-    idx["index_equal_weights"] = acsi_index(used, spec, eq, scale, weights, by)["index"].to_numpy()
-    idx["error_equal_weights"] = idx["index_equal_weights"] - idx["truth"]
-    has_ci = idx["ci_lower"].notna().any()
-    if has_ci:
-        idx["ci_covers_truth"] = (idx["ci_lower"] <= idx["truth"]) & (
-            idx["truth"] <= idx["ci_upper"]
-        )
-    pop = population_index(truth, spec, scale, model_cfg)
-    if pop is not None:
-        pos = {c: k for k, c in enumerate(spec.constructs)}
-        vals = []
-        for c, gv, g in zip(idx["construct"], idx["group_var"], idx["group"], strict=True):
-            key = "overall" if gv == "overall" else f"{gv}={g}"
-            vals.append(pop[key][pos[c]] if key in pop else np.nan)
-        idx["truth_index"] = np.asarray(vals, dtype=float)
-        idx["error_index"] = idx["index"] - idx["truth_index"]
-        if has_ci:
-            idx["ci_covers_truth_index"] = (idx["ci_lower"] <= idx["truth_index"]) & (
-                idx["truth_index"] <= idx["ci_upper"]
-            )
-    return idx
 
 
 def index_tables(
@@ -451,7 +364,6 @@ def index_tables(
     instrument=None,
     bootstrap_ci: pd.DataFrame | None = None,
     replicates=None,
-    truth: Mapping | None = None,
 ) -> IndexTables:
     """The outputs of rule ``index``: the ACSI index of every construct (overall and by the
     ``index.by`` columns), its SE and CI, and the importance-performance analysis.
@@ -468,22 +380,16 @@ def index_tables(
     instrument : the instrument (answer scales of the items).
     bootstrap_ci : model/bootstrap_ci.csv when the bootstrap ran (else None).
     replicates : :class:`~csindex.sem.bootstrap.ReplicateDesign` of the weights stage, or None.
-    truth : fieldwork/truth.json of a simulated study, or None.
 
     ``index.se`` picks the SE: ``auto`` = replicate weights when present, else the bootstrap.
     Rows used are those of the model: PLS-PM ``model.pls.missing``; CB-SEM complete rows.
     """
-    from .sem.pls import prepare_data
-
     mcfg = dict(model_cfg or {})
     opt = options if options is not None else IndexOptions()
-    scale = scale_bounds(spec.items, instrument, opt.scale)
-    missing = fit_class(mcfg).missing_rule(mcfg)  # the rows the model used
-    _, keep = prepare_data(data, spec, missing=missing)
-    used = data.loc[keep].reset_index(drop=True)
-    wu = None if weights is None else weights[keep]
-    by = [c for c in opt.by if c in data.columns]
-    skipped = [c for c in opt.by if c not in data.columns]
+    rows = index_rows(
+        data, spec, weights=weights, model_cfg=mcfg, options=opt, instrument=instrument
+    )
+    keep, used, wu, scale, by = rows.keep, rows.used, rows.weights, rows.scale, rows.by
 
     weight_type = str(outer_weights["weight_type"].iloc[0])
     raw_w = outer_weights.set_index("item")["weight_raw"].to_dict()
@@ -529,9 +435,6 @@ def index_tables(
             idx["se_method"] = se_method
             break
 
-    if truth is not None:
-        add_truth(idx, truth, used, spec, scale, wu, by, model_cfg=mcfg)
-
     shares = index_shares(raw_w, spec, scale)
     overall = idx[idx["group_var"] == "overall"].set_index("construct")["index"]
     perf = item_performance(used, spec, scale, wu)
@@ -548,4 +451,4 @@ def index_tables(
         k=(ow["weight_raw"] * ow["loading_raw"]).groupby(ow["construct"]).sum().to_dict(),
     )
     table["weights"] = weight_type
-    return IndexTables(csi=idx, ipa=table, se_method=se_method, skipped_by=skipped)
+    return IndexTables(csi=idx, ipa=table, se_method=se_method, skipped_by=rows.skipped_by)

@@ -42,7 +42,6 @@ rule clean:
         report=rules.ingest.output.report,
         instrument=get_instrument,
         dispositions=get_dispositions,
-        injected=get_injected,
     output:
         responses=f"{SOUT}/clean/responses.parquet",
         log=report(

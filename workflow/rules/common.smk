@@ -260,8 +260,6 @@ def _if_simulated(rel):
 
 
 get_dispositions = _if_simulated("fieldwork/dispositions.parquet")
-get_truth = _if_simulated("fieldwork/truth.json")
-get_injected = _if_simulated("fieldwork/injected.json")
 
 
 def bootstrap_shards(wildcards):
@@ -317,6 +315,7 @@ MANIFEST_RULES = [
     "fit_model",
     "gather_bootstrap",
     "index",
+    "validate",
     "report",
 ]
 PROGRAMME_RULES = ["study_trend", "rollup", "programme_report"]
@@ -328,7 +327,7 @@ def _rule_used(name, wildcards):
         return from_frame(wildcards)
     if name == "simulate_frame":
         return from_frame(wildcards) and not c["frame"].get("path")
-    if name == "fieldwork":
+    if name in ("fieldwork", "validate"):  # validate: the simulated study against its truth
         return simulated_fieldwork(wildcards)
     if name == "gather_bootstrap":
         return int(c["bootstrap"].get("replicates", 0) or 0) > 0
@@ -353,6 +352,15 @@ def get_study_outputs(wildcards, names=MANIFEST_RULES):
 
 def _study_wc(row):
     return {"study": row.study, "wave": row.wave} if IS_PROGRAMME else {"study": row.study}
+
+
+def get_programme_truth():
+    """validation/truth.json of every study x wave when every one is simulated (the rollup's
+    ``truth`` columns: the true CSI rolled up with the same weights), else none."""
+    wcs = [SimpleNamespace(**_study_wc(row)) for row in STUDY_ROWS]
+    if not all(simulated_fieldwork(wc) for wc in wcs):
+        return []
+    return [str(f) for wc in wcs for f in expand(rules.validate.output.json, **_wc(wc))]
 
 
 def get_manifest_inputs():

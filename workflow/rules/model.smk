@@ -126,7 +126,6 @@ rule index:
         effects=rules.fit_model.output.effects,
         fit=rules.fit_model.output.fit,
         ci=get_bootstrap_ci,
-        truth=get_truth,
         previous_wave=get_previous_wave_index,
     output:
         csi=report(f"{SOUT}/index/csi.csv", caption="../report/index.rst", category="Index"),

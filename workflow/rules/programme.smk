@@ -29,6 +29,7 @@ rule study_trend:
 rule rollup:
     input:
         indices=all_studies(rules.index.output.csi),
+        truth=get_programme_truth(),
         sheet=config["programme"]["studies"] or [],
         sectors=config["programme"]["sectors"] or [],
     output:

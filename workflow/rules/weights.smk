@@ -17,7 +17,6 @@ rule weights:
         sample=get_sample,
         dispositions=get_dispositions,
         frame=get_frame_if_used,
-        truth=get_truth,
     output:
         weights=f"{SOUT}/weights/weights.parquet",
         diagnostics=f"{SOUT}/weights/diagnostics.json",

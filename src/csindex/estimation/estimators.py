@@ -6,7 +6,7 @@ the full design (out-of-domain rows have zero influence)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -317,14 +317,12 @@ def item_estimates(
     design: SurveyDesign,
     items: Sequence[str],
     domains: Sequence[str] = (),
-    truth: Mapping[str, Any] | None = None,
     level: float = 0.95,
     proportions: bool = True,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> pd.DataFrame:
     """Weighted item means and (``proportions``) the share of each answer category, overall and
-    per domain, next to the unweighted estimates and, when the simulation's truth is given
-    (``item_means``, ``item_means_by_<domain>``), the true means; the summary says whether
-    weighting moved the means toward the truth."""
+    per domain, next to the unweighted estimates (column ``unweighted``). A simulated study's
+    comparison with the truth is :func:`csindex.validation.compare_item_means`."""
     unw = replace(
         design,
         weights=np.where(design.weights > 0, 1.0, 0.0),
@@ -349,27 +347,4 @@ def item_estimates(
 
     res = table(design)
     res["unweighted"] = table(unw)["estimate"].to_numpy()
-    summary: dict[str, Any] = {}
-    if truth:
-        tv = []
-        for _, r in res.iterrows():
-            if r["statistic"] != "mean":
-                tv.append(np.nan)
-            elif r["domain_var"] == "":
-                tv.append(truth.get("item_means", {}).get(r["variable"], np.nan))
-            else:
-                tab = truth.get(f"item_means_by_{r['domain_var']}", {})
-                tv.append(tab.get(r["domain"], {}).get(r["variable"], np.nan))
-        res["truth"] = np.asarray(tv, float)
-        ov = res[(res["domain_var"] == "") & res["truth"].notna()]
-        if len(ov):
-            ew = (ov["estimate"] - ov["truth"]).abs()
-            eu = (ov["unweighted"] - ov["truth"]).abs()
-            summary = {
-                "items": int(len(ov)),
-                "mean_abs_error_weighted": float(ew.mean()),
-                "mean_abs_error_unweighted": float(eu.mean()),
-                "items_closer_weighted": int((ew < eu).sum()),
-                "weighted_closer_to_truth": bool(ew.mean() < eu.mean()),
-            }
-    return res, summary
+    return res

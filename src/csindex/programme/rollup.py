@@ -335,7 +335,8 @@ def study_trend(rows: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
 
 def company_index(csi: pd.DataFrame) -> dict:
     """A study's CSI from its ``index/csi.csv``: the overall row of construct CSI (else CS):
-    index, se, n_respondents, and the true population CSI when the data are simulated."""
+    index, se, n_respondents (a simulated study's true CSI is ``csi_truth`` of its
+    validation/truth.json, :func:`csindex.validation.overall_truth`)."""
     overall = csi[csi["group_var"] == "overall"]
     for name in ("CSI", "CS"):
         r = overall[overall["construct"].astype(str).str.upper() == name]
@@ -345,7 +346,6 @@ def company_index(csi: pd.DataFrame) -> dict:
                 "index": float(row["index"]),
                 "se": float(row["se"]),
                 "n_respondents": int(row["n"]),
-                "truth": float(row["truth"]) if "truth" in r and pd.notna(row["truth"]) else np.nan,
             }
     raise InputError("no overall CSI or CS row", column="construct")
 

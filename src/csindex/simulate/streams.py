@@ -178,7 +178,7 @@ TRUTH_DEFINITION = (
     "0-100 score of customer satisfaction (CS). item_moments holds the population means and "
     "covariance matrix (divisor N) of the recoded items, from which the population value of an "
     "index with estimated item weights (e.g. PLS outer weights) follows: see "
-    "csindex.index.population_index."
+    "csindex.validation.population_index."
 )
 
 

@@ -42,8 +42,8 @@ from csindex.weighting.margins import (
     align_margin,
     cell_codes,
     check_margin_totals,
-    margins_from_config,
     margin_columns,
+    margins_from_config,
     margins_from_frame,
 )
 from csindex.weighting.options import (

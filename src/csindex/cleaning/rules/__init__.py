@@ -29,7 +29,6 @@ from .audit import (
     redact_log_values,
 )
 from .engine import clean_responses
-from .injected import INJECTED_MAP, compare_injected
 from .options import (
     CLEANING_DEFAULTS,
     AttentionOptions,
@@ -51,7 +50,6 @@ from .state import CleaningState, CleanResult
 __all__ = [
     "CELL_RULES",
     "CLEANING_DEFAULTS",
-    "INJECTED_MAP",
     "LOG_COLUMNS",
     "RECODE_RULES",
     "ROW_RULES",
@@ -72,7 +70,6 @@ __all__ = [
     "Toggle",
     "clean_responses",
     "cleaning_rule",
-    "compare_injected",
     "cut_five",
     "cut_points",
     "format_numbers",
