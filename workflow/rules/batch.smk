@@ -25,6 +25,7 @@ BATCH_WAVE_RULES = [
     "bootstrap_shard",
     "gather_bootstrap",
     "index",
+    "validate",
     "report",
 ]
 BATCH_STUDY_RULES = ["study_trend"] if IS_PROGRAMME else []
