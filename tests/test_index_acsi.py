@@ -67,6 +67,32 @@ def test_equal_weights_give_mean_of_item_scores_on_0_100(mobi, spec) -> None:
         assert out[c] == pytest.approx(((mobi[items] - 1) / 9 * 100).to_numpy().mean(), abs=1e-10)
 
 
+def test_a_group_where_an_item_has_no_answer_has_no_index_for_its_construct(mobi, spec) -> None:
+    """A small segment whose respondents all skipped one item: that construct's index is not
+    estimable in the segment (NaN); the segment's other constructs and the overall index stand.
+    The same gap in the whole sample is an error."""
+    from csindex.errors import InputError
+
+    eq = {i: 1.0 for i in SCALE}
+    item = BLOCKS["CS"][0]
+    data = mobi.copy()
+    data.loc[data.segment == "business", item] = np.nan
+    out = acsi_index(data, spec, eq, SCALE, by=["segment"]).set_index(["construct", "group"])
+    assert np.isnan(out.loc[("CS", "business"), "index"])
+    for c in BLOCKS:
+        assert np.isfinite(out.loc[(c, "all"), "index"]) and np.isfinite(
+            out.loc[(c, "personal"), "index"]
+        )
+        if c != "CS":
+            items = BLOCKS[c]
+            rows = data.segment == "business"
+            hand = ((data.loc[rows, items] - 1) / 9 * 100).to_numpy().mean()
+            assert out.loc[(c, "business"), "index"] == pytest.approx(hand, abs=1e-10)
+    data[item] = np.nan
+    with pytest.raises(InputError, match="no answer"):
+        acsi_index(data, spec, eq, SCALE, by=["segment"])
+
+
 def test_index_shares_sum_to_one_and_handle_mixed_scales(spec) -> None:
     scale = dict(SCALE, CUEX1=(1.0, 5.0))
     sh = index_shares({i: 1.0 for i in SCALE}, spec, scale)

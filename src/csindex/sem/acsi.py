@@ -67,13 +67,17 @@ def index_shares(
     )
 
 
-def available_means(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """Weighted item means over the rows that answered each item (NaN = not answered)."""
+def available_means(X: np.ndarray, w: np.ndarray | None, *, strict: bool = True) -> np.ndarray:
+    """Weighted item means over the rows that answered each item (NaN = not answered). An item
+    nobody answered (or with zero total weight) raises :class:`InputError`, or with
+    ``strict=False`` has a NaN mean (a small group of the index: not estimable)."""
     ok = ~np.isnan(X)
     ww = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=float)
     den = ww @ ok
     if (den <= 0).any():
-        raise InputError("an item has no answer (or zero total weight) in a group of the index")
+        if strict:
+            raise InputError("an item has no answer (or zero total weight) in the index's rows")
+        den = np.where(den > 0, den, np.nan)
     return (ww @ np.where(ok, X, 0.0)) / den
 
 
@@ -94,7 +98,9 @@ def acsi_index(
 
     ``data`` holds the rows used by the model; ``weights`` the survey weights (w_final) of those
     rows. Item means are weighted means over the respondents who answered the item (NaN = not
-    answered). Returns construct, group_var, group, n, index.
+    answered). In a group (a ``by`` value) where an item has no answer, the index of that item's
+    construct is NaN (not estimable in the group); in the whole sample it is an error.
+    Returns construct, group_var, group, n, index.
     """
     sh = index_shares(raw_weights, spec, scale)
     X = data[spec.items].to_numpy(dtype=float)
@@ -104,14 +110,14 @@ def acsi_index(
     block = np.array([spec.constructs.index(spec.construct_of(i)) for i in spec.items])
     w = None if weights is None else np.asarray(weights, dtype=float)
 
-    def one(mask: np.ndarray) -> np.ndarray:
-        m = available_means(X[mask], None if w is None else w[mask])
+    def one(mask: np.ndarray, strict: bool = False) -> np.ndarray:
+        m = available_means(X[mask], None if w is None else w[mask], strict=strict)
         x100 = (m - lo) / (hi - lo) * 100
         return np.bincount(block, weights=share * x100, minlength=len(spec.constructs))
 
     rows = []
     allmask = np.ones(len(X), dtype=bool)
-    for c, v in zip(spec.constructs, one(allmask), strict=True):
+    for c, v in zip(spec.constructs, one(allmask, strict=True), strict=True):
         rows.append((c, "overall", "all", int(allmask.sum()), v))
     for col in by:
         vals = data[col].astype("string")
