@@ -1,14 +1,11 @@
 """The notebooks run top to bottom against a version folder (nbclient).
 
-Default run: against a small synthetic version folder that follows the stage contracts (fast).
-Workflow run (``-m workflow``): against a real demo run — the folder named by the environment
-variable CSINDEX_RESULTS, or one produced here by running the workflow into a temporary folder.
+Here: against a small synthetic version folder that follows the stage contracts (fast).
+Against a real demo run (or the folder named by CSINDEX_RESULTS): tests/test_report_workflow.py,
+which runs the demo once for the report and the notebooks.
 """
 
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -111,48 +108,3 @@ def test_missing_version_folder_names_every_place_looked(tmp_path):
     assert got == (tmp_path / "proj" / "results" / "s" / "v1").resolve()
     with pytest.raises(InputError, match=r"results/s/v9 not found \(looked in: .*notebooks"):
         resolve_version_dir("results/s/v9", tmp_path / "proj" / "notebooks", [tmp_path / "proj"])
-
-
-@pytest.fixture(scope="module")
-def demo_version(tmp_path_factory):
-    given = os.environ.get("CSINDEX_RESULTS")
-    if given:
-        if not (Path(given) / "clean/responses.parquet").is_file():
-            pytest.skip(f"CSINDEX_RESULTS={given} has no clean/responses.parquet")
-        return Path(given)
-    # the same folder as tests/test_report_workflow.py: the demo runs once per session
-    work = tmp_path_factory.getbasetemp() / "csindex_demo" / "project"
-    out = work / "results" / "company_l" / "wftest"
-    if not (out / "manifest.json").is_file():
-        if not work.exists():
-            work.mkdir(parents=True)
-            for name in ("Snakefile", "workflow", "config", "scripts"):
-                src = ROOT / name
-                (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
-        snakemake = Path(sys.executable).with_name("snakemake")
-        cmd = [
-            str(snakemake),
-            "--cores",
-            "2",
-            "-s",
-            str(work / "Snakefile"),
-            "--directory",
-            str(work),
-            "--config",
-            "version=wftest",
-        ]
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-        res = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
-        if res.returncode != 0 or not (out / "clean/responses.parquet").is_file():
-            pytest.skip(
-                "the demo run could not be produced (snakemake exit "
-                f"{res.returncode}): {res.stderr[-1500:]}"
-            )
-    return out
-
-
-@pytest.mark.workflow
-@pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
-def test_notebook_draws_its_figures_on_the_demo(name, demo_version):
-    n = run_notebook(ROOT / "notebooks" / name, demo_version)
-    assert n >= MIN_FIGURES[name], f"{name} drew {n} figure(s)"

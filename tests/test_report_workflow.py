@@ -52,7 +52,6 @@ def demo_run(base: Path, version: str = "wftest") -> Path:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    # shared with tests/test_notebooks.py (same folder): the demo runs once per session
     return demo_run(tmp_path_factory.getbasetemp() / "csindex_demo")
 
 
@@ -65,6 +64,21 @@ def test_demo_ends_with_the_report(demo):
         assert re.search(rf'<section id="{sec}" class="{"ran" if ran else "not-run"}"', html), sec
     n_fig = html.count("<figure ")
     assert n_fig == html.count('src="data:image/svg+xml;base64,') and n_fig >= 7
+
+
+@pytest.mark.parametrize("name", ["01_explore_results.ipynb", "02_model_what_if.ipynb"])
+def test_notebook_draws_its_figures_on_the_demo(name, request):
+    """The notebooks on a real run: the folder named by CSINDEX_RESULTS, or this file's demo run
+    (here, so that one worker runs the demo once for the report and the notebooks)."""
+    pytest.importorskip("nbclient", reason="the test extra (nbclient) is not installed")
+    from test_notebooks import MIN_FIGURES, run_notebook
+
+    given = os.environ.get("CSINDEX_RESULTS")
+    if given and not (Path(given) / "clean/responses.parquet").is_file():
+        pytest.skip(f"CSINDEX_RESULTS={given} has no clean/responses.parquet")
+    version = Path(given) if given else request.getfixturevalue("demo")
+    n = run_notebook(ROOT / "notebooks" / name, version)
+    assert n >= MIN_FIGURES[name], f"{name} drew {n} figure(s)"
 
 
 def test_report_rule_rerun_is_byte_identical(demo):
