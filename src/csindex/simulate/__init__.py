@@ -25,16 +25,21 @@ partial completes, failed attention checks) are injected in configured shares an
 ``injected``.
 
 Modules: :mod:`.streams` (defaults, counter-based random numbers), :mod:`.frame` (the customer
-frame), :mod:`.fieldwork` (answers, nonresponse, defects, truth), :mod:`.world` (a programme of
-many companies, industries and sectors over waves, with known true changes).
+frame), :mod:`.population` (latent scores and answers of every customer), :mod:`.truth` (the
+census values and true parameters written for validation), :mod:`.fieldwork` (contacts,
+nonresponse, submissions), :mod:`.defects` (the injected defects), :mod:`.pii` (simulated
+personal data), :mod:`.world` (a programme of many companies, industries and sectors over
+waves, with known true changes).
 """
 
 from __future__ import annotations
 
-from .fieldwork import Fieldwork, compute_truth, population_answers, simulate_fieldwork
+from .fieldwork import Fieldwork, simulate_fieldwork
 from .frame import Frame, frame_summary, simulate_frame
+from .population import population_answers
 from .streams import DEFAULT_FIELDWORK, DEFAULT_FRAME, DISPOSITIONS, TRUTH_DEFINITION
 from .streams import uniform as _uniform  # noqa: F401  (tests use the historic name)
+from .truth import compute_truth
 
 __all__ = [
     "DEFAULT_FIELDWORK",

@@ -86,18 +86,22 @@ def _check_shares(shares: Mapping[str, Any], key: str) -> tuple[list[str], np.nd
     return names, p / p.sum()
 
 
-def simulate_frame(config_section: Mapping[str, Any] | None = None, seed: int = 0) -> Frame:
-    """Simulate the Company L customer frame.
+@dataclass(frozen=True)
+class _Settings:
+    """The checked ``simulate`` block: sizes, shares and concentrations."""
 
-    Region sizes ~ Multinomial(N, region shares); in region h, B_h = max(2, round(N_h / c))
-    branches whose sizes are 1 + Multinomial(N_h - B_h, Dirichlet(alpha)) (small alpha: very
-    unequal); each branch's segment mix ~ Dirichlet(kappa * shares); tenure ~ Gamma(2, mean/2)
-    by segment; spend = median(segment) * region factor * exp(0.5 z + 0.03 (tenure - mean)).
-    ``config_section`` is the study config's ``frame`` section (its ``simulate`` block is used).
-    """
-    cfg = _merged(DEFAULT_FRAME, config_section)
-    sim = cfg["simulate"]
-    id_col = cfg.get("id_column") or "customer_id"
+    n: int
+    regions: list[str]
+    p_reg: np.ndarray  # region shares, summing to 1
+    segments: list[str]
+    p_seg: np.ndarray  # segment shares, summing to 1
+    customers_per_branch: float
+    branch_concentration: float  # alpha
+    segment_concentration: float  # kappa
+
+
+def _checked_settings(sim: Mapping[str, Any]) -> _Settings:
+    """The ``simulate`` block checked: ConfigError for a bad size, share or missing segment."""
     n = int(sim["n_customers"])
     if n < 1:
         raise ConfigError(f"must be a positive integer, got {n}", key="frame.simulate.n_customers")
@@ -110,13 +114,32 @@ def simulate_frame(config_section: Mapping[str, Any] | None = None, seed: int = 
                     f"has no value for segment {s!r}; give one for each of {segments}",
                     key=f"frame.simulate.{k}",
                 )
-    cpb = float(sim["customers_per_branch"])
-    alpha = float(sim["branch_concentration"])
-    kappa = float(sim["segment_concentration"])
-    rng = _rng(seed, "frame")
+    return _Settings(
+        n=n,
+        regions=regions,
+        p_reg=p_reg,
+        segments=segments,
+        p_seg=p_seg,
+        customers_per_branch=float(sim["customers_per_branch"]),
+        branch_concentration=float(sim["branch_concentration"]),
+        segment_concentration=float(sim["segment_concentration"]),
+    )
 
-    # regions (strata) and branches (clusters): vectorised per region, no loop over branches
-    n_h = rng.multinomial(n, p_reg)
+
+@dataclass(frozen=True)
+class _Branches:
+    """The clusters: size, region code and name of each branch, regions in order."""
+
+    size: np.ndarray
+    region: np.ndarray
+    names: np.ndarray
+
+
+def _branches(rng: np.random.Generator, st: _Settings) -> _Branches:
+    """N_h ~ Multinomial(N, shares); B_h = max(2, round(N_h / c)) branches of sizes
+    1 + Multinomial(N_h - B_h, Dirichlet(alpha)), vectorised per region (no loop over branches)."""
+    n, regions, cpb, alpha = st.n, st.regions, st.customers_per_branch, st.branch_concentration
+    n_h = rng.multinomial(n, st.p_reg)
     if (n_h < 1).any():
         raise ConfigError(
             f"n_customers={n} is too small for {len(regions)} regions (a region got no customer)",
@@ -136,36 +159,72 @@ def simulate_frame(config_section: Mapping[str, Any] | None = None, seed: int = 
         + "-B"
         + pd.Series(within).astype("str").str.zfill(width)
     ).to_numpy()
+    return _Branches(branch_size, branch_region, branch_names)
 
-    # branch segment mixes: region mix ~ Dirichlet(50 p), branch mix ~ Dirichlet(kappa * region mix)
-    reg_mix = rng.dirichlet(50.0 * p_seg, size=len(regions))
-    g = rng.standard_gamma(kappa * reg_mix[branch_region])
+
+def _segment_codes(
+    rng: np.random.Generator, st: _Settings, branches: _Branches, branch_code: np.ndarray
+) -> np.ndarray:
+    """Segment of each customer: region mix ~ Dirichlet(50 p), branch mix ~ Dirichlet(kappa *
+    region mix), the customer's segment ~ the branch mix."""
+    reg_mix = rng.dirichlet(50.0 * st.p_seg, size=len(st.regions))
+    g = rng.standard_gamma(st.segment_concentration * reg_mix[branches.region])
     br_mix = np.cumsum(g / g.sum(axis=1, keepdims=True), axis=1)
-    branch_code = np.repeat(np.arange(len(branch_size)), branch_size)
-    u = rng.random(n)
-    seg_code = np.zeros(n, dtype=np.int8)
-    for k in range(len(segments) - 1):  # loop over segments only
+    u = rng.random(st.n)
+    seg_code = np.zeros(st.n, dtype=np.int8)
+    for k in range(len(st.segments) - 1):  # loop over segments only
         seg_code += u > br_mix[branch_code, k]
-    region_code = branch_region[branch_code]
+    return seg_code
 
+
+def _tenure_and_spend(
+    rng: np.random.Generator,
+    sim: Mapping[str, Any],
+    st: _Settings,
+    seg_code: np.ndarray,
+    region_code: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """tenure ~ Gamma(2, mean/2) by segment; spend = median(segment) * region factor *
+    exp(0.5 z + 0.03 (tenure - mean))."""
+    n, segments = st.n, st.segments
     t_mean = np.array([float(sim["tenure_mean"][s]) for s in segments])
     tenure = np.round(rng.standard_gamma(2.0, n) * (t_mean / 2.0)[seg_code], 1)
     med = np.array([float(sim["spend_median"][s]) for s in segments])
-    reg_fac = np.exp(float(sim["region_spend_sd"]) * rng.standard_normal(len(regions)))
+    reg_fac = np.exp(float(sim["region_spend_sd"]) * rng.standard_normal(len(st.regions)))
     spend = (
         med[seg_code]
         * reg_fac[region_code]
         * np.exp(0.5 * rng.standard_normal(n) + 0.03 * (tenure - t_mean[seg_code]))
     )
-    spend = np.round(spend, 2)
+    return tenure, np.round(spend, 2)
 
+
+def simulate_frame(config_section: Mapping[str, Any] | None = None, seed: int = 0) -> Frame:
+    """Simulate the Company L customer frame.
+
+    Region sizes ~ Multinomial(N, region shares); in region h, B_h = max(2, round(N_h / c))
+    branches whose sizes are 1 + Multinomial(N_h - B_h, Dirichlet(alpha)) (small alpha: very
+    unequal); each branch's segment mix ~ Dirichlet(kappa * shares); tenure ~ Gamma(2, mean/2)
+    by segment; spend = median(segment) * region factor * exp(0.5 z + 0.03 (tenure - mean)).
+    ``config_section`` is the study config's ``frame`` section (its ``simulate`` block is used).
+    """
+    cfg = _merged(DEFAULT_FRAME, config_section)
+    sim = cfg["simulate"]
+    id_col = cfg.get("id_column") or "customer_id"
+    st = _checked_settings(sim)
+    rng = _rng(seed, "frame")
+    branches = _branches(rng, st)
+    branch_code = np.repeat(np.arange(len(branches.size)), branches.size)
+    seg_code = _segment_codes(rng, st, branches, branch_code)
+    region_code = branches.region[branch_code]
+    tenure, spend = _tenure_and_spend(rng, sim, st, seg_code, region_code)
     frame = pd.DataFrame(
         {
-            id_col: _customer_ids(n),
-            "region": _take_str(regions, region_code),
-            "branch": _take_str(branch_names, branch_code),
-            "branch_size": branch_size[branch_code].astype(np.int64),
-            "segment": _take_str(segments, seg_code),
+            id_col: _customer_ids(st.n),
+            "region": _take_str(st.regions, region_code),
+            "branch": _take_str(branches.names, branch_code),
+            "branch_size": branches.size[branch_code].astype(np.int64),
+            "segment": _take_str(st.segments, seg_code),
             "tenure_years": tenure,
             "monthly_spend": spend,
         }
