@@ -150,6 +150,77 @@ def _scale(spec: dict, where: str) -> Scale:
     return Scale(points=points, min=lo, max=hi)
 
 
+def _missing_codes(spec: dict) -> dict[str, list[float]]:
+    """``missing_codes`` of an item spec as {kind: [codes as float]}."""
+    return {k2: [float(x) for x in v] for k2, v in (spec.get("missing_codes") or {}).items()}
+
+
+def _constructs(doc: dict, src: str) -> list[Construct]:
+    """The ``constructs`` list of the document; each needs an id."""
+    constructs = []
+    for k, c in enumerate(doc["constructs"]):
+        if "id" not in c:
+            raise ConfigError(f"{src}: construct #{k + 1} has no id", key="instrument.constructs")
+        constructs.append(Construct(id=str(c["id"]), label=dict(c.get("label", {}))))
+    return constructs
+
+
+def _item(spec: dict, k: int, src: str, known: set[str], seen: set[str]) -> Item:
+    """Item ``k`` of the questionnaire (``spec`` merged over the defaults); adds its id to
+    ``seen``."""
+    where = f"instrument.items[{k}]"
+    iid = str(spec.get("id", ""))
+    if not iid:
+        raise ConfigError(f"{src}: item #{k + 1} has no id", key=where)
+    if iid in seen:
+        raise ConfigError(f"{src}: item id {iid!r} is duplicated", key=where)
+    seen.add(iid)
+    if spec.get("construct") not in known:
+        raise ConfigError(
+            f"{src}: item {iid!r} names construct {spec.get('construct')!r}; "
+            f"allowed: {', '.join(sorted(known))}",
+            key=where,
+        )
+    kind = spec.get("kind", "likert")
+    if kind not in ("likert", "quantity"):
+        raise ConfigError(
+            f"{src}: item {iid!r} kind {kind!r}; allowed: likert, quantity", key=where
+        )
+    return Item(
+        id=iid,
+        construct=str(spec["construct"]),
+        label=dict(spec.get("indicator") or spec.get("label") or {}),
+        scale=_scale(spec.get("scale", {}), where + ".scale"),
+        reverse=bool(spec.get("reverse", False)),
+        kind=kind,
+        missing_codes=_missing_codes(spec),
+        anchors={
+            lang: {int(a): str(t) for a, t in m.items()}
+            for lang, m in (spec.get("anchors") or {}).items()
+        },
+        quantity=spec.get("quantity"),
+    )
+
+
+def _level4_items(group: dict, raws: list, defaults: dict) -> list[Item]:
+    """The level-4 items of one ``level4`` group (each merged over the defaults)."""
+    out = []
+    for raw in raws:
+        spec = _merge(defaults, raw)
+        out.append(
+            Item(
+                id=str(spec["id"]),
+                construct=str(group["construct"]),
+                label=dict(spec.get("label", {})),
+                scale=_scale(spec.get("scale", {}), f"instrument.level4.{spec['id']}"),
+                reverse=bool(spec.get("reverse", False)),
+                missing_codes=_missing_codes(spec),
+                level4_group=str(group["id"]),
+            )
+        )
+    return out
+
+
 def instrument_from_dict(doc: dict, source: str | None = None) -> Instrument:
     """Build an :class:`Instrument` from the parsed YAML document (see config/instrument.yaml)."""
     src = source or "instrument"
@@ -158,74 +229,18 @@ def instrument_from_dict(doc: dict, source: str | None = None) -> Instrument:
             f"{src} must be a mapping with 'constructs' and 'items'", key="instrument"
         )
     defaults = doc.get("defaults", {}) or {}
-    constructs = []
-    for k, c in enumerate(doc["constructs"]):
-        if "id" not in c:
-            raise ConfigError(f"{src}: construct #{k + 1} has no id", key="instrument.constructs")
-        constructs.append(Construct(id=str(c["id"]), label=dict(c.get("label", {}))))
+    constructs = _constructs(doc, src)
     known = {c.id for c in constructs}
-    items: list[Item] = []
     seen: set[str] = set()
-    for k, raw in enumerate(doc["items"]):
-        spec = _merge(defaults, raw)
-        where = f"instrument.items[{k}]"
-        iid = str(spec.get("id", ""))
-        if not iid:
-            raise ConfigError(f"{src}: item #{k + 1} has no id", key=where)
-        if iid in seen:
-            raise ConfigError(f"{src}: item id {iid!r} is duplicated", key=where)
-        seen.add(iid)
-        if spec.get("construct") not in known:
-            raise ConfigError(
-                f"{src}: item {iid!r} names construct {spec.get('construct')!r}; "
-                f"allowed: {', '.join(sorted(known))}",
-                key=where,
-            )
-        kind = spec.get("kind", "likert")
-        if kind not in ("likert", "quantity"):
-            raise ConfigError(
-                f"{src}: item {iid!r} kind {kind!r}; allowed: likert, quantity", key=where
-            )
-        label = dict(spec.get("indicator") or spec.get("label") or {})
-        items.append(
-            Item(
-                id=iid,
-                construct=str(spec["construct"]),
-                label=label,
-                scale=_scale(spec.get("scale", {}), where + ".scale"),
-                reverse=bool(spec.get("reverse", False)),
-                kind=kind,
-                missing_codes={
-                    k2: [float(x) for x in v] for k2, v in (spec.get("missing_codes") or {}).items()
-                },
-                anchors={
-                    lang: {int(a): str(t) for a, t in m.items()}
-                    for lang, m in (spec.get("anchors") or {}).items()
-                },
-                quantity=spec.get("quantity"),
-            )
-        )
+    items = [
+        _item(_merge(defaults, raw), k, src, known, seen) for k, raw in enumerate(doc["items"])
+    ]
     level4: list[Item] = []
     groups: list[dict[str, Any]] = []
     for g in doc.get("level4", []) or []:
         group = g["group"]
         groups.append(group)
-        for raw in g.get("items", []):
-            spec = _merge(defaults, raw)
-            level4.append(
-                Item(
-                    id=str(spec["id"]),
-                    construct=str(group["construct"]),
-                    label=dict(spec.get("label", {})),
-                    scale=_scale(spec.get("scale", {}), f"instrument.level4.{spec['id']}"),
-                    reverse=bool(spec.get("reverse", False)),
-                    missing_codes={
-                        k2: [float(x) for x in v]
-                        for k2, v in (spec.get("missing_codes") or {}).items()
-                    },
-                    level4_group=str(group["id"]),
-                )
-            )
+        level4 += _level4_items(group, g.get("items", []), defaults)
     return Instrument(
         name=str(doc.get("name", "instrument")),
         constructs=constructs,

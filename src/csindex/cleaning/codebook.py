@@ -176,33 +176,16 @@ def _list(rows: list[int]) -> str:
     return head + (f" and {len(rows) - MAX_LISTED} more" if len(rows) > MAX_LISTED else "")
 
 
-def validate_codebook(
-    df: pd.DataFrame,
-    instrument: Instrument,
-    *,
-    file: str,
-    id_column: str = "respondent_id",
-    unit_column: str | None = "customer_id",
-    numeric_columns: tuple[str, ...] = ("duration_sec", "attention_check"),
-    max_offscale_share: float = 0.2,
-) -> Codebook:
-    """Check the table against the instrument and type it: ``respondent_id`` (text), ``unit_id``
-    (text, when ``unit_column`` is present), items and ``numeric_columns`` as float64, other
-    columns as text; ``source_row`` is the 1-based data row. Raises :class:`InputErrors` for
-    structural problems."""
-    errors: list[InputError] = []
-    problems: list[dict[str, Any]] = []
-    bad_codes = missing_code_problems(instrument)
-    if bad_codes:
-        raise ConfigError("; ".join(bad_codes), key="instrument")
-    cols = [str(c) for c in df.columns]
-    items = instrument.items
-    item_ids = [i.id for i in items]
+def _hint(name: str, cols: list[str]) -> str:
+    """' (did you mean ...?)' with the closest column name, or ''."""
+    close = difflib.get_close_matches(name, cols, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
-    def hint(name: str) -> str:
-        close = difflib.get_close_matches(name, cols, n=1, cutoff=0.6)
-        return f" (did you mean {close[0]!r}?)" if close else ""
 
+def _check_id_columns_are_not_items(
+    id_column: str, unit_column: str | None, item_ids: list[str], cols: list[str], file: str
+) -> None:
+    """Refuse an id or unit column that is an item of the instrument (a config mistake)."""
     if id_column in item_ids:
         raise ConfigError(
             f"{id_column!r} is an item of the instrument, not the respondent id column; set "
@@ -215,6 +198,13 @@ def validate_codebook(
             f"{unit_column!r} is an item of the instrument, not the unit id column",
             key="responses.unit_column",
         )
+
+
+def _column_errors(
+    cols: list[str], item_ids: list[str], id_column: str, file: str
+) -> list[InputError]:
+    """The header against the instrument: the id column, every item column, the delimiter."""
+    errors: list[InputError] = []
     if id_column not in cols:
         errors.append(
             InputError(
@@ -224,7 +214,7 @@ def validate_codebook(
                     if id_column == ""
                     else ""
                 )
-                + f" is missing{hint(id_column)}; columns in "
+                + f" is missing{_hint(id_column, cols)}; columns in "
                 f"the file: {', '.join(repr(c) for c in cols[:30])} (set responses.id_column)",
                 file=file,
                 column=id_column,
@@ -235,7 +225,7 @@ def validate_codebook(
     for iid in missing_items:
         errors.append(
             InputError(
-                f"item column {iid!r} of the instrument is missing{hint(iid)} "
+                f"item column {iid!r} of the instrument is missing{_hint(iid, cols)} "
                 "(rename it with responses.rename, or change the instrument)",
                 file=file,
                 column=iid,
@@ -252,14 +242,11 @@ def validate_codebook(
                 kind="delimiter",
             )
         )
-    if errors:
-        raise InputErrors(errors, header=f"{file}: the file does not match the instrument:")
+    return errors
 
-    typed = _item_type_errors(df, [c for c in cols if c in item_ids or c in numeric_columns], file)
-    if typed:
-        raise InputErrors(typed, header=f"{file}: columns that must hold numbers do not:")
-    out: dict[str, Any] = {"source_row": np.arange(1, len(df) + 1, dtype=np.int64)}
-    ids = to_text(df[id_column])
+
+def _check_id_values(ids: pd.Series, id_column: str, file: str) -> None:
+    """Stop on ids holding control characters, or one id shared by every row."""
     ctrl = ids.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).to_numpy(dtype=bool)
     if ctrl.any():
         raise InputError(
@@ -279,6 +266,20 @@ def validate_codebook(
             column=id_column,
             kind="constant_id",
         )
+
+
+@dataclass
+class _IdFindings:
+    """Empty ids (errors: they stop the run) and duplicated ids (problems: a cleaning rule)."""
+
+    errors: list[InputError]
+    problems: list[dict[str, Any]]
+
+
+def _id_findings(ids: pd.Series, id_column: str, file: str) -> _IdFindings:
+    """Empty respondent ids (an error) and duplicated ones (left to the duplicates rule)."""
+    errors: list[InputError] = []
+    problems: list[dict[str, Any]] = []
     empty_id = ids.isna().to_numpy()
     if empty_id.any():
         errors.append(
@@ -302,18 +303,27 @@ def validate_codebook(
                 f"(rows {_list(_rows(dup))}); resolved by the duplicates rule",
             }
         )
-    out["respondent_id"] = ids
-    if unit_column and unit_column in cols and unit_column != id_column:
-        out["unit_id"] = to_text(df[unit_column])
+    return _IdFindings(errors, problems)
 
+
+def _typed_columns(
+    df: pd.DataFrame,
+    cols: list[str],
+    out: dict[str, Any],
+    *,
+    numeric: set[str],
+    skip: set[str],
+    unit_column: str | None,
+) -> pd.DataFrame:
+    """Add every other column to ``out`` (items and numeric columns as float64, the rest as
+    text unless numeric already); return the non-numeric item cells (row, column, value)."""
     nn_rows: list[np.ndarray] = []
     nn_cols: list[str] = []
     nn_vals: list[np.ndarray] = []
-    skip = {id_column, "source_row", "respondent_id", "unit_id"}
     for c in cols:
         if c in skip:
             continue
-        if c in item_ids or c in numeric_columns:
+        if c in numeric:
             values, bad = to_number(df[c])
             if bad.any():
                 nn_rows.append(np.flatnonzero(bad) + 1)
@@ -325,13 +335,18 @@ def validate_codebook(
         else:
             s = df[c]
             out[c] = s if pd.api.types.is_numeric_dtype(s.dtype) else to_text(s)
-    non_numeric = pd.DataFrame(
+    return pd.DataFrame(
         {
             "row": np.concatenate(nn_rows) if nn_rows else np.array([], dtype=np.int64),
             "column": nn_cols,
             "value": np.concatenate(nn_vals) if nn_vals else np.array([], dtype=object),
         }
     )
+
+
+def _non_numeric_problems(non_numeric: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
+    """One problem per column with text cells, in column order."""
+    problems = []
     for c in sorted(set(non_numeric["column"]), key=cols.index):
         rows = non_numeric.loc[non_numeric["column"] == c, "row"].tolist()
         problems.append(
@@ -344,7 +359,15 @@ def validate_codebook(
                 "(logged as non_numeric)",
             }
         )
+    return problems
 
+
+def _answer_errors(
+    items: list[Item], out: dict[str, Any], file: str, max_offscale_share: float
+) -> list[InputError]:
+    """Items with no answer at all, and items whose answers are mostly off the declared scale
+    (share of off-scale answers among the answered cells > ``max_offscale_share``)."""
+    errors: list[InputError] = []
     for it in items:
         x = out[it.id]
         answered = ~np.isnan(x) & ~missing_code_mask(it, x)
@@ -361,35 +384,86 @@ def validate_codebook(
         off = answered & ~valid_mask(it, x)
         share = off.sum() / answered.sum()
         if share > max_offscale_share:
-            if it.kind == "quantity":
-                allowed = f"{(it.quantity or {}).get('min')}..{(it.quantity or {}).get('max')}"
-            else:
-                allowed = f"{it.scale.min:g}..{it.scale.max:g} ({it.scale.points}-point)"
-            errors.append(
-                InputError(
-                    f"{share:.0%} of the answers to item {it.id!r} are off its declared scale "
-                    f"{allowed} (values {np.nanmin(x[off]):g} to {np.nanmax(x[off]):g}, first at row "
-                    f"{int(np.flatnonzero(off)[0] + 1)}): is the scale declared right in the "
-                    f"instrument (e.g. 10-point data declared 5-point)? More than "
-                    f"cleaning.max_offscale_share = {max_offscale_share:g} stops the run",
-                    file=file,
-                    column=it.id,
-                    kind="scale_mismatch",
-                )
-            )
+            errors.append(_offscale_error(it, x, off, share, file, max_offscale_share))
+    return errors
+
+
+def _offscale_error(
+    it: Item, x: np.ndarray, off: np.ndarray, share: float, file: str, max_offscale_share: float
+) -> InputError:
+    """The error for an item whose answers are mostly off its declared scale."""
+    if it.kind == "quantity":
+        allowed = f"{(it.quantity or {}).get('min')}..{(it.quantity or {}).get('max')}"
+    else:
+        allowed = f"{it.scale.min:g}..{it.scale.max:g} ({it.scale.points}-point)"
+    return InputError(
+        f"{share:.0%} of the answers to item {it.id!r} are off its declared scale "
+        f"{allowed} (values {np.nanmin(x[off]):g} to {np.nanmax(x[off]):g}, first at row "
+        f"{int(np.flatnonzero(off)[0] + 1)}): is the scale declared right in the "
+        f"instrument (e.g. 10-point data declared 5-point)? More than "
+        f"cleaning.max_offscale_share = {max_offscale_share:g} stops the run",
+        file=file,
+        column=it.id,
+        kind="scale_mismatch",
+    )
+
+
+def _extra_columns_problem(extra: list[str]) -> dict[str, Any]:
+    """The report line for columns the instrument does not know."""
+    return {
+        "kind": "extra_columns",
+        "columns": extra,
+        "message": f"columns not in the instrument (kept unless they are identifiers or "
+        f"free text): {', '.join(extra)}",
+    }
+
+
+def validate_codebook(
+    df: pd.DataFrame,
+    instrument: Instrument,
+    *,
+    file: str,
+    id_column: str = "respondent_id",
+    unit_column: str | None = "customer_id",
+    numeric_columns: tuple[str, ...] = ("duration_sec", "attention_check"),
+    max_offscale_share: float = 0.2,
+) -> Codebook:
+    """Check the table against the instrument and type it: ``respondent_id`` (text), ``unit_id``
+    (text, when ``unit_column`` is present), items and ``numeric_columns`` as float64, other
+    columns as text; ``source_row`` is the 1-based data row. Raises :class:`InputErrors` for
+    structural problems."""
+    bad_codes = missing_code_problems(instrument)
+    if bad_codes:
+        raise ConfigError("; ".join(bad_codes), key="instrument")
+    cols = [str(c) for c in df.columns]
+    item_ids = [i.id for i in instrument.items]
+    _check_id_columns_are_not_items(id_column, unit_column, item_ids, cols, file)
+    errors = _column_errors(cols, item_ids, id_column, file)
+    if errors:
+        raise InputErrors(errors, header=f"{file}: the file does not match the instrument:")
+
+    numeric = set(item_ids) | set(numeric_columns)
+    typed = _item_type_errors(df, [c for c in cols if c in numeric], file)
+    if typed:
+        raise InputErrors(typed, header=f"{file}: columns that must hold numbers do not:")
+    out: dict[str, Any] = {"source_row": np.arange(1, len(df) + 1, dtype=np.int64)}
+    ids = to_text(df[id_column])
+    _check_id_values(ids, id_column, file)
+    found = _id_findings(ids, id_column, file)
+    errors, problems = found.errors, found.problems
+    out["respondent_id"] = ids
+    if unit_column and unit_column in cols and unit_column != id_column:
+        out["unit_id"] = to_text(df[unit_column])
+    skip = {id_column, "source_row", "respondent_id", "unit_id"}
+    non_numeric = _typed_columns(df, cols, out, numeric=numeric, skip=skip, unit_column=unit_column)
+    problems += _non_numeric_problems(non_numeric, cols)
+    errors += _answer_errors(instrument.items, out, file, max_offscale_share)
     if errors:
         raise InputErrors(errors, header=f"{file}: the file does not match the instrument:")
 
     known = set(item_ids) | {id_column, unit_column or ""} | set(numeric_columns)
     extra = [c for c in cols if c not in known]
     if extra:
-        problems.append(
-            {
-                "kind": "extra_columns",
-                "columns": extra,
-                "message": f"columns not in the instrument (kept unless they are identifiers or "
-                f"free text): {', '.join(extra)}",
-            }
-        )
+        problems.append(_extra_columns_problem(extra))
     data = pd.DataFrame(out)
     return Codebook(data=data, problems=problems, non_numeric=non_numeric, extra_columns=extra)

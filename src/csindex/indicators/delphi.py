@@ -105,6 +105,100 @@ class DelphiResult:
         )[["round"] + list(self.rounds[0].columns)]
 
 
+def _round_estimates(
+    est: pd.DataFrame, cols: list, k: int, file: str | None, normalise_experts: bool
+) -> pd.DataFrame:
+    """Round ``k``'s estimates in round 1's indicator order; with ``normalise_experts`` each
+    expert's row divided by its sum."""
+    if sorted(est.columns) != sorted(cols):
+        raise InputError(
+            f"Delphi round {k + 1} names indicators {sorted(est.columns)}, round 1 names "
+            f"{sorted(cols)}; every round must rate the same indicators",
+            file=file,
+        )
+    est = est[cols].astype(float)
+    if normalise_experts:
+        tot = est.sum(axis=1)
+        if (tot <= 0).any():
+            bad = tot[tot <= 0].index[0]
+            raise InputError(
+                f"expert {bad!r} gives all-zero estimates in round {k + 1}; at least one "
+                "must be positive",
+                file=file,
+            )
+        est = est.div(tot, axis=0)
+    return est
+
+
+def _concordance_row(
+    k: int,
+    est: pd.DataFrame,
+    summ: pd.DataFrame,
+    stat: pd.Series,
+    prev: pd.Series | None,
+    *,
+    cv_max: float,
+    change_max: float,
+) -> dict[str, Any]:
+    """Round ``k``'s line of the concordance table: Kendall's W with its chi2 test, the largest
+    CV, the largest change of the group statistic since the previous round, and convergence
+    (change <= change_max and max CV <= cv_max, from round 2 on)."""
+    kw = kendalls_w(est)
+    change = float((stat - prev).abs().max()) if prev is not None else float("nan")
+    max_cv = float(summ["cv"].max())
+    return {
+        "round": k + 1,
+        "n_experts": int(len(est)),
+        "W": kw["W"],
+        "chi2": kw["chi2"],
+        "df": kw["df"],
+        "p_value": kw["p_value"],
+        "max_cv": max_cv,
+        "max_change": change,
+        "converged": bool(prev is not None and change <= change_max and max_cv <= cv_max),
+    }
+
+
+def _delphi_weights(
+    parent: str,
+    summaries: list[pd.DataFrame],
+    conc: list[dict[str, Any]],
+    converged_round: int | None,
+    *,
+    statistic: str,
+    cv_max: float,
+    change_max: float,
+) -> WeightResult:
+    """Final weights: the last round's group ``statistic`` normalised to sum 1, with a warning
+    when no round converged."""
+    msgs: list[str] = []
+    final = summaries[-1].set_index("indicator")[statistic]
+    w = final / final.sum()
+    if converged_round is None:
+        record_warning(
+            msgs,
+            f"Delphi under {parent!r} did not converge in {len(summaries)} round(s) "
+            f"(need max change <= {change_max} and max CV <= {cv_max}); run another round",
+        )
+    last = conc[-1]
+    return WeightResult(
+        "delphi",
+        parent,
+        w,
+        summaries[-1].assign(weight=w.to_numpy()),
+        {
+            "rounds": len(summaries),
+            "converged": converged_round is not None,
+            "converged_round": converged_round,
+            "kendall_W": last["W"],
+            "kendall_chi2": last["chi2"],
+            "kendall_p": last["p_value"],
+            "max_cv": last["max_cv"],
+        },
+        msgs,
+    )
+
+
 def delphi(
     rounds: Sequence[pd.DataFrame],
     *,
@@ -129,79 +223,30 @@ def delphi(
     cols = list(rounds[0].columns)
     summaries, feedbacks, conc = [], [], []
     prev = None
-    converged_round = None
-    msgs: list[str] = []
     for k, (est, f) in enumerate(zip(rounds, files, strict=True)):
-        if sorted(est.columns) != sorted(cols):
-            raise InputError(
-                f"Delphi round {k + 1} names indicators {sorted(est.columns)}, round 1 names "
-                f"{sorted(cols)}; every round must rate the same indicators",
-                file=f,
-            )
-        est = est[cols].astype(float)
-        if normalise_experts:
-            tot = est.sum(axis=1)
-            if (tot <= 0).any():
-                bad = tot[tot <= 0].index[0]
-                raise InputError(
-                    f"expert {bad!r} gives all-zero estimates in round {k + 1}; at least one "
-                    "must be positive",
-                    file=f,
-                )
-            est = est.div(tot, axis=0)
+        est = _round_estimates(est, cols, k, f, normalise_experts)
         summ = round_summary(est)
         summaries.append(summ)
         feedbacks.append(feedback_table(est, summ))
-        kw = kendalls_w(est)
         stat = summ.set_index("indicator")[statistic]
-        change = float((stat - prev).abs().max()) if prev is not None else float("nan")
-        max_cv = float(summ["cv"].max())
         conc.append(
-            {
-                "round": k + 1,
-                "n_experts": int(len(est)),
-                "W": kw["W"],
-                "chi2": kw["chi2"],
-                "df": kw["df"],
-                "p_value": kw["p_value"],
-                "max_cv": max_cv,
-                "max_change": change,
-                "converged": bool(prev is not None and change <= change_max and max_cv <= cv_max),
-            }
+            _concordance_row(k, est, summ, stat, prev, cv_max=cv_max, change_max=change_max)
         )
-        if converged_round is None and conc[-1]["converged"]:
-            converged_round = k + 1
         prev = stat
-    concordance = pd.DataFrame(conc)
-    final = summaries[-1].set_index("indicator")[statistic]
-    w = final / final.sum()
-    if converged_round is None:
-        record_warning(
-            msgs,
-            f"Delphi under {parent!r} did not converge in {len(rounds)} round(s) "
-            f"(need max change <= {change_max} and max CV <= {cv_max}); run another round",
-        )
-    last = conc[-1]
-    res = WeightResult(
-        "delphi",
+    converged_round = next((c["round"] for c in conc if c["converged"]), None)
+    res = _delphi_weights(
         parent,
-        w,
-        summaries[-1].assign(weight=w.to_numpy()),
-        {
-            "rounds": len(rounds),
-            "converged": converged_round is not None,
-            "converged_round": converged_round,
-            "kendall_W": last["W"],
-            "kendall_chi2": last["chi2"],
-            "kendall_p": last["p_value"],
-            "max_cv": last["max_cv"],
-        },
-        msgs,
+        summaries,
+        conc,
+        converged_round,
+        statistic=statistic,
+        cv_max=cv_max,
+        change_max=change_max,
     )
     return DelphiResult(
         parent,
         summaries,
-        concordance,
+        pd.DataFrame(conc),
         feedbacks,
         converged_round is not None,
         converged_round,

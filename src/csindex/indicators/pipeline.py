@@ -99,6 +99,155 @@ def _files(spec: Mapping[str, Any], key: str, base: Path) -> list[Path]:
     return [base / f for f in files]
 
 
+def _matrix_weights(
+    method: str,
+    spec: Mapping[str, Any],
+    allowed: dict[str, list[str]],
+    *,
+    key: str,
+    base: Path,
+    settings: Mapping[str, Any],
+) -> dict[str, WeightResult]:
+    """Paired-comparison or AHP weights under every parent from the experts' matrices (each
+    matrix checked against its own file and rows first)."""
+    res: dict[str, WeightResult] = {}
+    blocks: list[ex.MatrixBlock] = []
+    for f in _files(spec, key, base):
+        blocks += ex.read_matrix_file(f, allowed)
+    for p, kids in allowed.items():
+        bl = [b for b in blocks if b.parent == p]
+        if not bl:
+            raise InputError(
+                f"no {method} matrix under {p!r} (children {', '.join(kids)}) in the files "
+                f"{[str(f) for f in spec['files']]}",
+            )
+        files = {b.file for b in bl}
+        fname = ", ".join(sorted(files))
+        for b in bl:  # validate each block against its own file and rows
+            if method == "paired_comparison":
+                check_paired_matrix(b.matrix, file=b.file, row_offset=b.row_offset)
+            else:
+                check_reciprocal(b.matrix, file=b.file, row_offset=b.row_offset)
+        if method == "paired_comparison":
+            res[p] = paired_comparison([b.matrix for b in bl], parent=p, file=fname)
+        else:
+            res[p] = ahp(
+                [b.matrix for b in bl],
+                parent=p,
+                file=fname,
+                row_offsets=[b.row_offset for b in bl],
+                cr_max=float(settings.get("ahp_cr_max", 0.1)),
+                experts=[b.expert for b in bl],
+            )
+    return res
+
+
+def _direct_weights(
+    method: str, spec: Mapping[str, Any], allowed: dict[str, list[str]], *, key: str, base: Path
+) -> dict[str, WeightResult]:
+    """Direct weights or direct-comparison multiples: the experts' mean under every parent."""
+    res: dict[str, WeightResult] = {}
+    (f,) = _files(spec, key, base)[:1]
+    value = "weight" if method == "direct" else "multiple"
+    wide = ex.read_long_file(f, allowed, value)
+    for p in allowed:
+        if p not in wide:
+            raise InputError(f"no {value}s under {p!r}", file=str(f))
+        mean = wide[p].mean(axis=0)
+        if method == "direct":
+            res[p] = direct_weights(mean, parent=p, file=str(f))
+        else:
+            res[p] = direct_comparison(mean, parent=p, file=str(f))
+    return res
+
+
+def _delphi_level(
+    spec: Mapping[str, Any],
+    allowed: dict[str, list[str]],
+    *,
+    key: str,
+    base: Path,
+    settings: Mapping[str, Any],
+) -> dict[str, DelphiResult]:
+    """Delphi under every parent from the rounds' files (one file per round)."""
+    dres: dict[str, DelphiResult] = {}
+    files = _files(spec, key, base)
+    rounds = [ex.read_long_file(f, allowed, "estimate", require_expert=True) for f in files]
+    d = dict(settings.get("delphi", {}))
+    for p in allowed:
+        per = []
+        for f, r in zip(files, rounds, strict=True):
+            if p not in r:
+                raise InputError(f"no Delphi estimates under {p!r}", file=str(f))
+            per.append(r[p])
+        dres[p] = delphi(
+            per,
+            parent=p,
+            cv_max=float(d.get("cv_max", 0.25)),
+            change_max=float(d.get("change_max", 0.02)),
+            statistic=str(d.get("statistic", "mean")),
+            files=[str(f) for f in files],
+        )
+    return dres
+
+
+def _data_weights(
+    method: str,
+    allowed: dict[str, list[str]],
+    data: pd.DataFrame | None,
+    survey_weights: np.ndarray | None,
+    *,
+    key: str,
+) -> dict[str, WeightResult]:
+    """Entropy or CRITIC weights from the children's scores (a single child gets weight 1)."""
+    if data is None:
+        raise ConfigError(f"method {method!r} needs the response data", key=f"{key}.method")
+    res: dict[str, WeightResult] = {}
+    fn = entropy_weights if method == "entropy" else critic_weights
+    for p, kids in allowed.items():
+        if len(kids) == 1:
+            res[p] = equal_weights(kids, parent=p)
+            res[p].method = method
+            continue
+        res[p] = fn(data, kids, weights=survey_weights, parent=p)
+    return res
+
+
+def _model_weights(
+    method: str,
+    spec: Mapping[str, Any],
+    allowed: dict[str, list[str]],
+    model: Mapping[str, pd.DataFrame] | None,
+    *,
+    key: str,
+) -> dict[str, WeightResult]:
+    """Weights from the SEM stage: its normalised outer weights, or the total effects on
+    ``spec['target']`` (default CS)."""
+    res: dict[str, WeightResult] = {}
+    if method == "outer_weights":
+        if not model or "outer_weights" not in model:
+            raise ConfigError(
+                "method 'outer_weights' needs the model's outer weights", key=f"{key}.method"
+            )
+        ow = weights_from_outer_weights(model["outer_weights"])
+        for p, kids in allowed.items():
+            if p not in ow:
+                raise InputError(f"the model's outer weights have no block {p!r}")
+            r = ow[p]
+            r.weights = r.weights.loc[kids]
+            res[p] = r
+    else:
+        if not model or "effects" not in model:
+            raise ConfigError(
+                "method 'total_effects' needs the model's effects", key=f"{key}.method"
+            )
+        for p, kids in allowed.items():
+            res[p] = weights_from_total_effects(
+                model["effects"], parent=p, target=spec.get("target", "CS"), children=kids
+            )
+    return res
+
+
 def level_weights(
     level: str,
     spec: Mapping[str, Any],
@@ -130,97 +279,16 @@ def level_weights(
     if method == "equal":
         res = {p: equal_weights(k, parent=p) for p, k in allowed.items()}
     elif method in ("paired_comparison", "ahp"):
-        blocks: list[ex.MatrixBlock] = []
-        for f in _files(spec, key, base):
-            blocks += ex.read_matrix_file(f, allowed)
-        for p, kids in allowed.items():
-            bl = [b for b in blocks if b.parent == p]
-            if not bl:
-                raise InputError(
-                    f"no {method} matrix under {p!r} (children {', '.join(kids)}) in the files "
-                    f"{[str(f) for f in spec['files']]}",
-                )
-            files = {b.file for b in bl}
-            fname = ", ".join(sorted(files))
-            for b in bl:  # validate each block against its own file and rows
-                if method == "paired_comparison":
-                    check_paired_matrix(b.matrix, file=b.file, row_offset=b.row_offset)
-                else:
-                    check_reciprocal(b.matrix, file=b.file, row_offset=b.row_offset)
-            if method == "paired_comparison":
-                res[p] = paired_comparison([b.matrix for b in bl], parent=p, file=fname)
-            else:
-                res[p] = ahp(
-                    [b.matrix for b in bl],
-                    parent=p,
-                    file=fname,
-                    row_offsets=[b.row_offset for b in bl],
-                    cr_max=float(settings.get("ahp_cr_max", 0.1)),
-                    experts=[b.expert for b in bl],
-                )
+        res = _matrix_weights(method, spec, allowed, key=key, base=base, settings=settings)
     elif method in ("direct", "direct_comparison"):
-        (f,) = _files(spec, key, base)[:1]
-        value = "weight" if method == "direct" else "multiple"
-        wide = ex.read_long_file(f, allowed, value)
-        for p in allowed:
-            if p not in wide:
-                raise InputError(f"no {value}s under {p!r}", file=str(f))
-            mean = wide[p].mean(axis=0)
-            if method == "direct":
-                res[p] = direct_weights(mean, parent=p, file=str(f))
-            else:
-                res[p] = direct_comparison(mean, parent=p, file=str(f))
+        res = _direct_weights(method, spec, allowed, key=key, base=base)
     elif method == "delphi":
-        files = _files(spec, key, base)
-        rounds = [ex.read_long_file(f, allowed, "estimate", require_expert=True) for f in files]
-        d = dict(settings.get("delphi", {}))
-        for p in allowed:
-            per = []
-            for f, r in zip(files, rounds, strict=True):
-                if p not in r:
-                    raise InputError(f"no Delphi estimates under {p!r}", file=str(f))
-                per.append(r[p])
-            dr = delphi(
-                per,
-                parent=p,
-                cv_max=float(d.get("cv_max", 0.25)),
-                change_max=float(d.get("change_max", 0.02)),
-                statistic=str(d.get("statistic", "mean")),
-                files=[str(f) for f in files],
-            )
-            dres[p] = dr
-            res[p] = dr.result
+        dres = _delphi_level(spec, allowed, key=key, base=base, settings=settings)
+        res = {p: dr.result for p, dr in dres.items()}
     elif method in DATA_METHODS:
-        if data is None:
-            raise ConfigError(f"method {method!r} needs the response data", key=f"{key}.method")
-        fn = entropy_weights if method == "entropy" else critic_weights
-        for p, kids in allowed.items():
-            if len(kids) == 1:
-                res[p] = equal_weights(kids, parent=p)
-                res[p].method = method
-                continue
-            res[p] = fn(data, kids, weights=survey_weights, parent=p)
-    elif method == "outer_weights":
-        if not model or "outer_weights" not in model:
-            raise ConfigError(
-                "method 'outer_weights' needs the model's outer weights", key=f"{key}.method"
-            )
-        ow = weights_from_outer_weights(model["outer_weights"])
-        for p, kids in allowed.items():
-            if p not in ow:
-                raise InputError(f"the model's outer weights have no block {p!r}")
-            r = ow[p]
-            r.weights = r.weights.loc[kids]
-            res[p] = r
-    elif method == "total_effects":
-        if not model or "effects" not in model:
-            raise ConfigError(
-                "method 'total_effects' needs the model's effects", key=f"{key}.method"
-            )
-        for p, kids in allowed.items():
-            res[p] = weights_from_total_effects(
-                model["effects"], parent=p, target=spec.get("target", "CS"), children=kids
-            )
+        res = _data_weights(method, allowed, data, survey_weights, key=key)
+    elif method in MODEL_METHODS:
+        res = _model_weights(method, spec, allowed, model, key=key)
     for r in res.values():
         for w in r.warnings:
             log.warning(w)
@@ -255,37 +323,18 @@ class IndicatorRun:
     scores: pd.DataFrame
 
 
-def run_indicators(
-    cfg: Mapping[str, Any],
-    instrument: Instrument,
-    clean: pd.DataFrame,
-    design_factory,
-    *,
-    base: Path = Path("."),
-    survey_weights: np.ndarray | None = None,
-    model: Mapping[str, pd.DataFrame] | None = None,
-) -> IndicatorRun:
-    """Weights at every level (bottom-up, so data-driven methods at a level see the scores of
-    its children), the alternatives, combined weights and the weighted index.
-
-    ``design_factory(scores)`` returns a csindex.estimation design whose data hold the score
-    columns (rows aligned with ``clean``); ``survey_weights`` (aligned with ``clean``) are
-    used by entropy/CRITIC.
-    """
-    level4 = bool(instrument.level4) and all(it.id in clean.columns for it in instrument.level4)
-    hier = build_hierarchy(instrument, level4=level4)
-    levels_cfg = dict(cfg.get("levels") or {})
+def _check_level_names(levels_cfg: Mapping[str, Any]) -> None:
+    """Every configured level is one of constructs, indicators, level4."""
     for lv in levels_cfg:
         if lv not in ("constructs", "indicators", "level4"):
             raise ConfigError(
                 f"unknown level {lv!r}; allowed: constructs, indicators, level4",
                 key=f"indicators.levels.{lv}",
             )
-    settings = {k: cfg.get(k) for k in ("ahp_cr_max", "delphi") if cfg.get(k) is not None}
-    reverse = list(cfg.get("reverse_in_csi", ["CC"]))
-    min_share = float(cfg.get("min_share", 0.5))
-    used: dict[str, LevelWeights] = {}
-    present = _levels_present(hier)
+
+
+def _check_levels_present(levels_cfg: Mapping[str, Any], present: list[str]) -> None:
+    """Every configured level is in this indicator system."""
     for lv in levels_cfg:
         if lv not in present:
             raise ConfigError(
@@ -294,36 +343,49 @@ def run_indicators(
                 key=f"indicators.levels.{lv}",
             )
 
-    def scores_with(current: Mapping[str, LevelWeights]) -> pd.DataFrame:
+
+@dataclass(frozen=True)
+class _Scorer:
+    """Node scores of the clean responses under the weights chosen so far (equal weights at
+    the levels not yet weighted)."""
+
+    clean: pd.DataFrame
+    instrument: Instrument
+    hier: Hierarchy
+    present: list[str]
+    reverse: list[str]
+    min_share: float
+
+    def __call__(self, current: Mapping[str, LevelWeights]) -> pd.DataFrame:
         local: dict[str, WeightResult] = {}
-        for lv in present:
+        for lv in self.present:
             if lv in current:
                 local.update(current[lv].results)
             else:
                 local.update(
-                    {p: equal_weights(k, parent=p) for p, k in hier.parents_at(lv).items()}
+                    {p: equal_weights(k, parent=p) for p, k in self.hier.parents_at(lv).items()}
                 )
-        comb = combine_weights(hier, local)
+        comb = combine_weights(self.hier, local)
         return node_scores(
-            clean, instrument, hier, comb, reverse_in_parent=reverse, min_share=min_share
+            self.clean,
+            self.instrument,
+            self.hier,
+            comb,
+            reverse_in_parent=self.reverse,
+            min_share=self.min_share,
         )
 
-    for lv in present:
-        spec = levels_cfg.get(lv, {"method": "equal"})
-        data = scores_with(used) if spec.get("method") in DATA_METHODS else None
-        used[lv] = level_weights(
-            lv,
-            spec,
-            hier,
-            key=f"indicators.levels.{lv}",
-            base=base,
-            data=data,
-            survey_weights=survey_weights,
-            model=model,
-            settings=settings,
-        )
+
+def _alternatives(
+    cfg: Mapping[str, Any],
+    hier: Hierarchy,
+    present: list[str],
+    final_scores: pd.DataFrame,
+    **kw: Any,
+) -> list[LevelWeights]:
+    """The alternative methods of ``cfg['alternatives']`` (reported, not used for the index);
+    data-driven ones see the final scores."""
     alts: list[LevelWeights] = []
-    final_scores = scores_with(used)
     for k, a in enumerate(cfg.get("alternatives") or []):
         lv = a.get("level")
         if lv not in present:
@@ -337,13 +399,18 @@ def run_indicators(
                 a,
                 hier,
                 key=f"indicators.alternatives[{k}]",
-                base=base,
                 data=final_scores if a.get("method") in DATA_METHODS else None,
-                survey_weights=survey_weights,
-                model=model,
-                settings=settings,
+                **kw,
             )
         )
+    return alts
+
+
+def _weights_table(
+    hier: Hierarchy, used: Mapping[str, LevelWeights], alts: list[LevelWeights]
+) -> pd.DataFrame:
+    """Combined (global) weights of the used methods, then the alternatives' local weights; in
+    hierarchy order (role, alternative, level, parent, node)."""
     local = {p: r for lwt in used.values() for p, r in lwt.results.items()}
     comb = combine_weights(hier, local)
     comb["role"] = "used"
@@ -378,66 +445,131 @@ def run_indicators(
     )
     weights = weights.sort_values(["_role", "_a", "level_number", "_p", "_n"], kind="stable")
     weights = weights.drop(columns=["_role", "_a", "_p", "_n"])
-    weights = weights.reset_index(drop=True)
+    return weights.reset_index(drop=True)
 
-    design = design_factory(final_scores)
+
+def _domains(cfg: Mapping[str, Any], design) -> list[str]:
+    """The configured index domains present in the design's data (a warning for each absent)."""
     domains = [d for d in cfg.get("domains", ["segment"]) if d in design.data.columns]
     for d in cfg.get("domains", ["segment"]):
         if d not in design.data.columns:
             log.warning("indicators.domains: column %r not in the data; index by %r skipped", d, d)
-    index = weighted_index(
-        final_scores, hier, design, domains=domains, level=float(cfg.get("confidence", 0.95))
-    )
+    return domains
 
+
+def _delphi_tables(lwt: LevelWeights) -> dict[str, pd.DataFrame]:
+    """delphi_<level>_rounds/_concordance/_feedback.csv: every parent's rounds stacked."""
+    rnd, conc, fb = [], [], []
+    for p, dr in lwt.delphi.items():
+        rnd.append(dr.summary_frame().assign(parent=p))
+        conc.append(dr.concordance.assign(parent=p))
+        fb.append(
+            pd.concat([f.assign(round=k + 1) for k, f in enumerate(dr.feedback)]).assign(parent=p)
+        )
+    return {
+        f"delphi_{lwt.level}_rounds.csv": _parent_first(pd.concat(rnd, ignore_index=True)),
+        f"delphi_{lwt.level}_concordance.csv": _parent_first(pd.concat(conc, ignore_index=True)),
+        f"delphi_{lwt.level}_feedback.csv": _parent_first(pd.concat(fb, ignore_index=True)),
+    }
+
+
+def _level_info(lwt: LevelWeights) -> dict[str, Any]:
+    """Summary of one level's weights: per parent, and the Delphi convergence if any."""
+    info: dict[str, Any] = {
+        "level": lwt.level,
+        "method": lwt.method,
+        "parents": {p: r.summary() for p, r in lwt.results.items()},
+    }
+    if lwt.delphi:
+        info["delphi"] = {
+            p: {
+                "converged": dr.converged,
+                "converged_round": dr.converged_round,
+                "concordance": dr.concordance.to_dict(orient="records"),
+                "settings": dr.settings,
+            }
+            for p, dr in lwt.delphi.items()
+        }
+    return info
+
+
+@dataclass
+class _Outputs:
+    """The intermediate tables by file name and the summary of all levels."""
+
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+
+
+def _outputs(used: Mapping[str, LevelWeights], alts: list[LevelWeights]) -> _Outputs:
+    """Tables and summary of the used levels, then the alternatives."""
     tables: dict[str, pd.DataFrame] = {}
     summary: dict[str, Any] = {"levels": {}, "alternatives": [], "warnings": []}
     for src, lst in (("levels", list(used.values())), ("alternatives", alts)):
         for lwt in lst:
             tables[f"{lwt.method}_{lwt.level}.csv"] = lwt.table()
-            info = {
-                "level": lwt.level,
-                "method": lwt.method,
-                "parents": {p: r.summary() for p, r in lwt.results.items()},
-            }
+            info = _level_info(lwt)
             for r in lwt.results.values():
                 summary["warnings"] += r.warnings
             if lwt.delphi:
-                info["delphi"] = {}
-                rnd, conc, fb = [], [], []
-                for p, dr in lwt.delphi.items():
-                    rnd.append(dr.summary_frame().assign(parent=p))
-                    conc.append(dr.concordance.assign(parent=p))
-                    fb.append(
-                        pd.concat(
-                            [f.assign(round=k + 1) for k, f in enumerate(dr.feedback)]
-                        ).assign(parent=p)
-                    )
-                    info["delphi"][p] = {
-                        "converged": dr.converged,
-                        "converged_round": dr.converged_round,
-                        "concordance": dr.concordance.to_dict(orient="records"),
-                        "settings": dr.settings,
-                    }
-                tables[f"delphi_{lwt.level}_rounds.csv"] = _parent_first(
-                    pd.concat(rnd, ignore_index=True)
-                )
-                tables[f"delphi_{lwt.level}_concordance.csv"] = _parent_first(
-                    pd.concat(conc, ignore_index=True)
-                )
-                tables[f"delphi_{lwt.level}_feedback.csv"] = _parent_first(
-                    pd.concat(fb, ignore_index=True)
-                )
+                tables.update(_delphi_tables(lwt))
             if src == "levels":
                 summary["levels"][lwt.level] = info
             else:
                 summary["alternatives"].append(info)
-    summary["hierarchy"] = {
+    return _Outputs(tables, summary)
+
+
+def run_indicators(
+    cfg: Mapping[str, Any],
+    instrument: Instrument,
+    clean: pd.DataFrame,
+    design_factory,
+    *,
+    base: Path = Path("."),
+    survey_weights: np.ndarray | None = None,
+    model: Mapping[str, pd.DataFrame] | None = None,
+) -> IndicatorRun:
+    """Weights at every level (bottom-up, so data-driven methods at a level see the scores of
+    its children), the alternatives, combined weights and the weighted index.
+
+    ``design_factory(scores)`` returns a csindex.estimation design whose data hold the score
+    columns (rows aligned with ``clean``); ``survey_weights`` (aligned with ``clean``) are
+    used by entropy/CRITIC.
+    """
+    level4 = bool(instrument.level4) and all(it.id in clean.columns for it in instrument.level4)
+    hier = build_hierarchy(instrument, level4=level4)
+    levels_cfg = dict(cfg.get("levels") or {})
+    _check_level_names(levels_cfg)
+    settings = {k: cfg.get(k) for k in ("ahp_cr_max", "delphi") if cfg.get(k) is not None}
+    reverse = list(cfg.get("reverse_in_csi", ["CC"]))
+    min_share = float(cfg.get("min_share", 0.5))
+    present = _levels_present(hier)
+    _check_levels_present(levels_cfg, present)
+    scores_with = _Scorer(clean, instrument, hier, present, reverse, min_share)
+    kw = {"base": base, "survey_weights": survey_weights, "model": model, "settings": settings}
+    used: dict[str, LevelWeights] = {}
+    for lv in present:
+        spec = levels_cfg.get(lv, {"method": "equal"})
+        data = scores_with(used) if spec.get("method") in DATA_METHODS else None
+        used[lv] = level_weights(lv, spec, hier, key=f"indicators.levels.{lv}", data=data, **kw)
+    final_scores = scores_with(used)
+    alts = _alternatives(cfg, hier, present, final_scores, **kw)
+    weights = _weights_table(hier, used, alts)
+
+    design = design_factory(final_scores)
+    domains = _domains(cfg, design)
+    index = weighted_index(
+        final_scores, hier, design, domains=domains, level=float(cfg.get("confidence", 0.95))
+    )
+    out = _outputs(used, alts)
+    out.summary["hierarchy"] = {
         "level4": level4,
         "reverse_in_csi": reverse,
         "min_share": min_share,
         "domains": domains,
     }
-    return IndicatorRun(weights, index, tables, summary, final_scores)
+    return IndicatorRun(weights, index, out.tables, out.summary, final_scores)
 
 
 def _parent_first(df: pd.DataFrame) -> pd.DataFrame:

@@ -158,35 +158,27 @@ def _league(df: pd.DataFrame, t: dict, level: int, with_parent: bool = True) -> 
     return _table(d, cols)
 
 
-def build_programme_report(
-    programme: str,
-    version: str,
-    companies: pd.DataFrame,
-    industries: pd.DataFrame,
-    sectors: pd.DataFrame,
-    national: pd.DataFrame,
-    trends: pd.DataFrame,
-    options: ProgrammeReportOptions | None = None,
-) -> str:
-    """The programme report as one HTML string (tables: the roll-up's output frames)."""
-    from .sheet import wave_order
-
-    opt = options or ProgrammeReportOptions()
-    t = TEXT[opt.language]
-    level = round(100 * (1 - opt.alpha))
-    waves = sorted(set(national["wave"]), key=wave_order)
-    last = waves[-1]
-    nat = national.assign(_o=national["wave"].map(wave_order)).sort_values("_o")
-    nl = nat.iloc[-1]
-    out = [
+def _head(programme: str, version: str, t: dict, language: str) -> list[str]:
+    """The document head (title, inline style) and the page heading."""
+    return [
         "<!DOCTYPE html>",
-        f'<html lang="{opt.language}"><head><meta charset="utf-8">',
+        f'<html lang="{language}"><head><meta charset="utf-8">',
         f"<title>{html.escape(t['title'])}: {html.escape(programme)} {html.escape(version)}</title>",
         "<style>body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;max-width:60em;"
         "margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}"
         "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}"
         "td:nth-child(2),th:nth-child(2){text-align:left}</style></head><body>",
         f"<h1>{html.escape(t['title'])}: {html.escape(programme)} ({html.escape(version)})</h1>",
+    ]
+
+
+def _national_section(
+    nat: pd.DataFrame, trends: pd.DataFrame, t: dict, level: int, last: str
+) -> list[str]:
+    """The national index of the latest wave ``last`` with its CI, the trend chart and the
+    changes between waves (``nat``: the national rows in wave order)."""
+    nl = nat.iloc[-1]
+    out = [
         f'<section id="national"><h2>{t["national"]}</h2>',
         f"<p><strong>{nl['index']:.1f}</strong> ({t['wave']} {html.escape(last)}; "
         f"{t['ci'].format(level=level)} {nl['ci_lower']:.1f} – {nl['ci_upper']:.1f}; "
@@ -214,42 +206,72 @@ def build_programme_report(
     else:
         out.append(f"<p>{t['no_change']}</p>")
     out.append("</section>")
-    out.append(f'<section id="sectors"><h2>{t["sectors"]}</h2>')
-    out.append(_league(sectors[sectors["wave"] == last], t, level, with_parent=False))
-    out.append("</section>")
-    out.append(f'<section id="industries"><h2>{t["industries"]}</h2>')
-    out.append(_league(industries[industries["wave"] == last], t, level))
-    out.append("</section>")
-    out.append(f'<section id="companies"><h2>{t["companies"]}</h2>')
-    out.append(_league(companies[companies["wave"] == last], t, level))
-    out.append("</section>")
+    return out
+
+
+def _movers_section(trends: pd.DataFrame, t: dict, movers: int) -> list[str]:
+    """The companies with the largest absolute change from the previous wave to the latest
+    (none when there is only one wave)."""
+    from .sheet import wave_order
+
     prev = trends[(trends["level"] == "company")] if len(trends) else trends
     if len(prev) and "comparison" in prev:
         prev = prev[prev["comparison"] == "previous"]
-    if len(prev):
-        wb = max(set(prev["wave_b"]), key=wave_order)
-        m = prev[prev["wave_b"] == wb]
-        m = m.assign(_abs=m["change"].abs()).sort_values(["_abs", "id"], ascending=[False, True])
-        m = m.head(opt.movers)
-        out.append(
-            f'<section id="movers"><h2>'
-            f"{t['movers'].format(a=html.escape(str(m['wave_a'].iloc[0])), b=html.escape(wb))}</h2>"
-        )
-        out.append(
-            _table(
-                m,
-                [
-                    ("id", t["id"], 0),
-                    ("parent", t["parent"], 0),
-                    ("index_a", "a", 1),
-                    ("index_b", "b", 1),
-                    ("change", t["change"], 2),
-                    ("se_change", t["se"], 2),
-                    ("p_value", t["p"], 3),
-                ],
-            )
-        )
+    if not len(prev):
+        return []
+    wb = max(set(prev["wave_b"]), key=wave_order)
+    m = prev[prev["wave_b"] == wb]
+    m = m.assign(_abs=m["change"].abs()).sort_values(["_abs", "id"], ascending=[False, True])
+    m = m.head(movers)
+    return [
+        f'<section id="movers"><h2>'
+        f"{t['movers'].format(a=html.escape(str(m['wave_a'].iloc[0])), b=html.escape(wb))}</h2>",
+        _table(
+            m,
+            [
+                ("id", t["id"], 0),
+                ("parent", t["parent"], 0),
+                ("index_a", "a", 1),
+                ("index_b", "b", 1),
+                ("change", t["change"], 2),
+                ("se_change", t["se"], 2),
+                ("p_value", t["p"], 3),
+            ],
+        ),
+        "</section>",
+    ]
+
+
+def build_programme_report(
+    programme: str,
+    version: str,
+    companies: pd.DataFrame,
+    industries: pd.DataFrame,
+    sectors: pd.DataFrame,
+    national: pd.DataFrame,
+    trends: pd.DataFrame,
+    options: ProgrammeReportOptions | None = None,
+) -> str:
+    """The programme report as one HTML string (tables: the roll-up's output frames)."""
+    from .sheet import wave_order
+
+    opt = options or ProgrammeReportOptions()
+    t = TEXT[opt.language]
+    level = round(100 * (1 - opt.alpha))
+    waves = sorted(set(national["wave"]), key=wave_order)
+    last = waves[-1]
+    nat = national.assign(_o=national["wave"].map(wave_order)).sort_values("_o")
+    out = _head(programme, version, t, opt.language)
+    out += _national_section(nat, trends, t, level, last)
+    for key, df, with_parent in (
+        ("sectors", sectors, False),
+        ("industries", industries, True),
+        ("companies", companies, True),
+    ):
+        out.append(f'<section id="{key}"><h2>{t[key]}</h2>')
+        out.append(_league(df[df["wave"] == last], t, level, with_parent=with_parent))
         out.append("</section>")
+    out += _movers_section(trends, t, opt.movers)
     out.append(f'<section id="method"><p>{html.escape(t["method"])}</p></section>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"

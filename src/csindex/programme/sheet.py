@@ -90,11 +90,8 @@ def parse_set(text: str) -> dict[str, Any]:
     return out
 
 
-def read_studies(path: str | Path, base: str | Path = ".") -> pd.DataFrame:
-    """Read and validate the studies sheet; every problem is reported with its row and column."""
-    path = Path(path)
-    df = _read_tsv(Path(base) / path)
-    problems: list[InputError] = []
+def _check_columns(df: pd.DataFrame, path: Path) -> list[InputError]:
+    """Stop when a required column is missing; an unknown column is a problem."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError(
@@ -104,65 +101,71 @@ def read_studies(path: str | Path, base: str | Path = ".") -> pd.DataFrame:
         )
     unknown = [c for c in df.columns if c not in REQUIRED + OPTIONAL]
     if unknown:
-        problems.append(
+        return [
             InputError(
                 f"unknown column(s) {', '.join(unknown)}; allowed: "
                 f"{', '.join(REQUIRED + OPTIONAL)}",
                 file=str(path),
             )
+        ]
+    return []
+
+
+def _row_problems(row: Any, i: int, path: Path, base: str | Path) -> list[InputError]:
+    """Problems of sheet row ``i``: ids, wave label, revenue, files that do not exist, ``set``."""
+    problems: list[InputError] = []
+    for col in ("study", "industry", "sector"):
+        v = getattr(row, col)
+        if not ID_RE.match(v):
+            problems.append(
+                InputError(
+                    f"{v!r} is not an id (letters, digits, _ . -, not empty)",
+                    file=str(path),
+                    row=i,
+                    column=col,
+                )
+            )
+    if not WAVE_RE.match(row.wave):
+        problems.append(
+            InputError(
+                f"{row.wave!r} is not a wave label: YYYYQn (e.g. 2026Q3), YYYY or YYYYMmm",
+                file=str(path),
+                row=i,
+                column="wave",
+            )
         )
-    for c in OPTIONAL:
-        if c not in df.columns:
-            df[c] = ""
-    if df.empty:
-        raise InputError("no studies (the sheet has a header but no rows)", file=str(path))
-    df = df.apply(lambda s: s.str.strip())
-    for i, row in enumerate(df.itertuples(index=False), start=1):
-        for col in ("study", "industry", "sector"):
-            v = getattr(row, col)
-            if not ID_RE.match(v):
-                problems.append(
-                    InputError(
-                        f"{v!r} is not an id (letters, digits, _ . -, not empty)",
-                        file=str(path),
-                        row=i,
-                        column=col,
-                    )
-                )
-        if not WAVE_RE.match(row.wave):
-            problems.append(
-                InputError(
-                    f"{row.wave!r} is not a wave label: YYYYQn (e.g. 2026Q3), YYYY or YYYYMmm",
-                    file=str(path),
-                    row=i,
-                    column="wave",
-                )
+    try:
+        rev = float(row.revenue)
+        ok = rev > 0 and rev < float("inf")
+    except ValueError:
+        ok = False
+    if not ok:
+        problems.append(
+            InputError(
+                f"{row.revenue!r} is not a positive number (the aggregation weight)",
+                file=str(path),
+                row=i,
+                column="revenue",
             )
+        )
+    for col in ("overlay", "responses", "frame"):
+        v = getattr(row, col)
+        if v and not (Path(base) / v).is_file():
+            problems.append(
+                InputError(f"file {v!r} does not exist", file=str(path), row=i, column=col)
+            )
+    if row.set:
         try:
-            rev = float(row.revenue)
-            ok = rev > 0 and rev < float("inf")
-        except ValueError:
-            ok = False
-        if not ok:
-            problems.append(
-                InputError(
-                    f"{row.revenue!r} is not a positive number (the aggregation weight)",
-                    file=str(path),
-                    row=i,
-                    column="revenue",
-                )
-            )
-        for col in ("overlay", "responses", "frame"):
-            v = getattr(row, col)
-            if v and not (Path(base) / v).is_file():
-                problems.append(
-                    InputError(f"file {v!r} does not exist", file=str(path), row=i, column=col)
-                )
-        if row.set:
-            try:
-                parse_set(row.set)
-            except ValueError as exc:
-                problems.append(InputError(str(exc), file=str(path), row=i, column="set"))
+            parse_set(row.set)
+        except ValueError as exc:
+            problems.append(InputError(str(exc), file=str(path), row=i, column="set"))
+    return problems
+
+
+def _sheet_problems(df: pd.DataFrame, path: Path) -> list[InputError]:
+    """Problems across rows: a study x wave twice, an industry in several sectors, a study that
+    changes industry or sector between waves."""
+    problems: list[InputError] = []
     dup = df.duplicated(["study", "wave"], keep="first")
     for i in (dup[dup].index + 1).tolist():
         problems.append(
@@ -198,6 +201,23 @@ def read_studies(path: str | Path, base: str | Path = ".") -> pd.DataFrame:
                 column="industry",
             )
         )
+    return problems
+
+
+def read_studies(path: str | Path, base: str | Path = ".") -> pd.DataFrame:
+    """Read and validate the studies sheet; every problem is reported with its row and column."""
+    path = Path(path)
+    df = _read_tsv(Path(base) / path)
+    problems = _check_columns(df, path)
+    for c in OPTIONAL:
+        if c not in df.columns:
+            df[c] = ""
+    if df.empty:
+        raise InputError("no studies (the sheet has a header but no rows)", file=str(path))
+    df = df.apply(lambda s: s.str.strip())
+    for i, row in enumerate(df.itertuples(index=False), start=1):
+        problems += _row_problems(row, i, path, base)
+    problems += _sheet_problems(df, path)
     if problems:
         raise InputErrors(problems, f"{len(problems)} problem(s) in the studies sheet {path}:")
     df["revenue"] = df["revenue"].astype(float)
