@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import csindex.sampling.multistage as sampling  # the module whose fast paths are tested
+import csindex.sampling.codes as sampling  # the module whose fast paths are tested
 from csindex.errors import InputError
 from csindex.sampling import Design, Stage, draw
 

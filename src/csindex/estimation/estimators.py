@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -135,7 +135,54 @@ def _estimate(
     if dm is None:
         return pd.DataFrame(columns=RESULT_COLUMNS)
     p, L = vals.shape[1], dm.shape[1]
-    # column j*L + l: variable j in domain l
+    c = _columns(vals, dm, den)
+    pt = _point(design.weights, kind, c)
+    var = _variance(design, kind, pt.est, c.M, c.Y, c.X, pt.WM, pt.swx)
+    deff, deff_r = _deffs(kind, var, pt.s2, pt.sw, pt.nobs)
+    est = pt.est
+    empty = pt.nobs == 0
+    if not na_rm:
+        empty = empty | _has_missing(c.D, vals, den, L)
+    if empty.any():
+        est = np.where(empty, np.nan, est)
+        var = np.where(empty, np.nan, var)
+        deff = np.where(empty, np.nan, deff)
+        deff_r = np.where(empty, np.nan, deff_r)
+        _warn_no_values(pt.nobs, names, dnames, domain, L)
+    se = np.sqrt(var)
+    dfree = float(design.degf)
+    lo, hi = _ci(est, se, dfree, level)
+    out = pd.DataFrame(
+        {
+            "variable": np.repeat(names, L),
+            "domain": np.tile(dnames, p),
+            "estimate": est,
+            "se": se,
+            "ci_lower": lo,
+            "ci_upper": hi,
+            "df": dfree,
+            "deff": deff,
+            "deff_replace": deff_r,
+            "n": pt.nobs.astype(np.int64),
+        }
+    )
+    out.insert(2, "domain_var", domain or "")
+    return out
+
+
+@dataclass
+class _Columns:
+    """Variables x domain levels as columns ``j*L + l`` (variable j in domain l)."""
+
+    Y: np.ndarray  # the values, 0 where not used
+    X: np.ndarray  # the denominator (ratio), else the indicator of a used value
+    M: np.ndarray  # used: in the domain and not missing
+    D: np.ndarray  # in the domain
+
+
+def _columns(vals: np.ndarray, dm: np.ndarray, den: np.ndarray | None) -> _Columns:
+    """The values (and denominators) repeated per domain level, with the mask of used cells."""
+    p, L = vals.shape[1], dm.shape[1]
     Y = np.repeat(vals, L, axis=1)
     D = np.tile(dm, (1, p))
     if den is not None:
@@ -146,8 +193,26 @@ def _estimate(
         M = D & ~np.isnan(Y)
         X = M.astype(float)
     Y = np.where(M, Y, 0.0)
-    w = design.weights
-    WM = w[:, None] * M
+    return _Columns(Y, X, M, D)
+
+
+@dataclass
+class _Point:
+    """Point estimates per column and the weighted sums the variance and deffs use."""
+
+    est: np.ndarray
+    s2: np.ndarray  # weighted variance of y (or of the ratio residual), R svyvar
+    sw: np.ndarray
+    swx: np.ndarray
+    nobs: np.ndarray
+    WM: np.ndarray  # the weights of the used cells
+
+
+def _point(w: np.ndarray, kind: str, c: _Columns) -> _Point:
+    """``sum w y`` (total) or ``sum w y / sum w x`` (mean, ratio), and the weighted variance
+    ``s2 = sum w (y - ybar)^2 / sum w * n/(n-1)`` (of ``(y - R x)/sum w x`` for a ratio)."""
+    Y, X = c.Y, c.X
+    WM = w[:, None] * c.M
     sw = WM.sum(axis=0)
     swy = (WM * Y).sum(axis=0)
     swx = (WM * X).sum(axis=0)
@@ -165,44 +230,25 @@ def _estimate(
         else:
             ybar = swy / sw
             s2 = (WM * (Y - ybar) ** 2).sum(axis=0) / sw * nobs / (nobs - 1)
-    var = _variance(design, kind, est, M, Y, X, WM, swx)
-    deff, deff_r = _deffs(kind, var, s2, sw, nobs)
-    empty = nobs == 0
-    if not na_rm:
-        hasna = (D & np.isnan(np.repeat(vals, L, axis=1))).any(axis=0)
-        if den is not None:
-            hasna |= (D & np.isnan(np.repeat(den, L, axis=1))).any(axis=0)
-        empty = empty | hasna
-    if empty.any():
-        est = np.where(empty, np.nan, est)
-        var = np.where(empty, np.nan, var)
-        deff = np.where(empty, np.nan, deff)
-        deff_r = np.where(empty, np.nan, deff_r)
-        cols = np.flatnonzero(nobs == 0)
-        if cols.size:
-            what = ", ".join(
-                f"{names[j // L]} in {domain or 'all'}={dnames[j % L]}" for j in cols[:5]
-            )
-            log.warning("no non-missing values (estimate and SE are NaN): %s", what)
-    se = np.sqrt(var)
-    dfree = float(design.degf)
-    lo, hi = _ci(est, se, dfree, level)
-    out = pd.DataFrame(
-        {
-            "variable": np.repeat(names, L),
-            "domain": np.tile(dnames, p),
-            "estimate": est,
-            "se": se,
-            "ci_lower": lo,
-            "ci_upper": hi,
-            "df": dfree,
-            "deff": deff,
-            "deff_replace": deff_r,
-            "n": nobs.astype(np.int64),
-        }
-    )
-    out.insert(2, "domain_var", domain or "")
-    return out
+    return _Point(est, s2, sw, swx, nobs, WM)
+
+
+def _has_missing(D: np.ndarray, vals: np.ndarray, den: np.ndarray | None, L: int) -> np.ndarray:
+    """Columns with a missing value (or denominator) on a row of the domain (R na.rm = FALSE)."""
+    hasna = (D & np.isnan(np.repeat(vals, L, axis=1))).any(axis=0)
+    if den is not None:
+        hasna |= (D & np.isnan(np.repeat(den, L, axis=1))).any(axis=0)
+    return hasna
+
+
+def _warn_no_values(
+    nobs: np.ndarray, names: list[str], dnames: list[str], domain: str | None, L: int
+) -> None:
+    """Log the (first five) columns without a non-missing value."""
+    cols = np.flatnonzero(nobs == 0)
+    if cols.size:
+        what = ", ".join(f"{names[j // L]} in {domain or 'all'}={dnames[j % L]}" for j in cols[:5])
+        log.warning("no non-missing values (estimate and SE are NaN): %s", what)
 
 
 def survey_mean(

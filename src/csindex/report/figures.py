@@ -229,38 +229,11 @@ def path_diagram(
     (text put after the coefficient, e.g. from a bootstrap interval). Latent
     variables outside figure 4-1 (e.g. the ECSI's image) are placed in a column on the left."""
     import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    nodes = list(dict.fromkeys([*paths["from"], *paths["to"]]))
-    pos = {n: PATH_LAYOUT[n] for n in nodes if n in PATH_LAYOUT}
-    extra = [n for n in nodes if n not in pos]
-    for k, n in enumerate(extra):
-        pos[n] = (-1.8, 1.4 - 2.8 * k / max(len(extra) - 1, 1) if len(extra) > 1 else 0.0)
+    pos = _node_positions(paths)
     fig, ax = plt.subplots(figsize=(8.5, 5.0))
-    w, h = 1.15, 0.62
     for n, (x, y) in pos.items():
-        ax.add_patch(
-            FancyBboxPatch(
-                (x - w / 2, y - h / 2),
-                w,
-                h,
-                boxstyle="round,pad=0.03",
-                facecolor="#eef3f8",
-                edgecolor=ACCENT,
-                linewidth=1.2,
-            )
-        )
-        ax.text(x, y + 0.08, _wrap(labels.get(n, n), 16), ha="center", va="center", fontsize=8)
-        if n in r2 and np.isfinite(r2[n]):
-            ax.text(
-                x,
-                y - 0.21,
-                f"R² = {r2[n]:.2f}",
-                ha="center",
-                va="center",
-                fontsize=7.5,
-                color="#333333",
-            )
+        _draw_node(ax, x, y, labels.get(n, n), r2.get(n, np.nan))
     if "stars" in paths.columns:
         star_list = [str(x) if isinstance(x, str) else "" for x in paths["stars"]]
     else:
@@ -268,31 +241,7 @@ def path_diagram(
     for (a, b, coef), stars in zip(
         paths[["from", "to", "coef"]].itertuples(index=False, name=None), star_list, strict=True
     ):
-        (x0, y0), (x1, y1) = pos[a], pos[b]
-        coef = float(coef)
-        ax.add_patch(
-            FancyArrowPatch(
-                (x0, y0),
-                (x1, y1),
-                arrowstyle="-|>",
-                mutation_scale=12,
-                shrinkA=30,
-                shrinkB=30,
-                color="#444444" if coef >= 0 else "#b2182b",
-                linestyle="-" if coef >= 0 else "--",
-                linewidth=1.1,
-            )
-        )
-        mx, my = x0 + 0.5 * (x1 - x0), y0 + 0.5 * (y1 - y0)
-        ax.text(
-            mx,
-            my,
-            f"{coef:.2f}{stars}",
-            ha="center",
-            va="center",
-            fontsize=8,
-            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
-        )
+        _draw_path(ax, pos[a], pos[b], float(coef), stars)
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 0.9, max(xs) + 0.9)
@@ -302,6 +251,77 @@ def path_diagram(
     ax.set_title(title)
     fig.text(0.01, 0.01, note, fontsize=7, color=GREY)
     return fig
+
+
+def _node_positions(paths: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Figure 4-1's position of every latent variable; the others in a column on the left."""
+    nodes = list(dict.fromkeys([*paths["from"], *paths["to"]]))
+    pos = {n: PATH_LAYOUT[n] for n in nodes if n in PATH_LAYOUT}
+    extra = [n for n in nodes if n not in pos]
+    for k, n in enumerate(extra):
+        pos[n] = (-1.8, 1.4 - 2.8 * k / max(len(extra) - 1, 1) if len(extra) > 1 else 0.0)
+    return pos
+
+
+def _draw_node(ax, x: float, y: float, label: str, r2: float) -> None:
+    """A rounded box with the latent variable's label and, when finite, its R²."""
+    from matplotlib.patches import FancyBboxPatch
+
+    w, h = 1.15, 0.62
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.03",
+            facecolor="#eef3f8",
+            edgecolor=ACCENT,
+            linewidth=1.2,
+        )
+    )
+    ax.text(x, y + 0.08, _wrap(label, 16), ha="center", va="center", fontsize=8)
+    if np.isfinite(r2):
+        ax.text(
+            x,
+            y - 0.21,
+            f"R² = {r2:.2f}",
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color="#333333",
+        )
+
+
+def _draw_path(
+    ax, start: tuple[float, float], end: tuple[float, float], coef: float, stars: str
+) -> None:
+    """An arrow (dashed and red when negative) labelled with the coefficient and stars."""
+    from matplotlib.patches import FancyArrowPatch
+
+    (x0, y0), (x1, y1) = start, end
+    ax.add_patch(
+        FancyArrowPatch(
+            (x0, y0),
+            (x1, y1),
+            arrowstyle="-|>",
+            mutation_scale=12,
+            shrinkA=30,
+            shrinkB=30,
+            color="#444444" if coef >= 0 else "#b2182b",
+            linestyle="-" if coef >= 0 else "--",
+            linewidth=1.1,
+        )
+    )
+    mx, my = x0 + 0.5 * (x1 - x0), y0 + 0.5 * (y1 - y0)
+    ax.text(
+        mx,
+        my,
+        f"{coef:.2f}{stars}",
+        ha="center",
+        va="center",
+        fontsize=8,
+        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+    )
 
 
 def ipa_chart(

@@ -73,6 +73,37 @@ def answer_distribution(
     nothing disappears silently.
     """
     n = len(responses)
+    _check_items(responses, items)
+    weighted = weights is not None
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    if weighted:
+        _check_weights(w)
+    h = np.zeros(n, dtype=int) if stratum is None else np.asarray(stratum)
+    c = np.arange(n) if psu is None else np.asarray(psu)
+    rows = []
+    for item in items:  # a handful of items; respondents are handled vectorised
+        x = pd.to_numeric(responses[item], errors="coerce").to_numpy(dtype=float)
+        a = _answers(x, codes[item])
+        out = pd.DataFrame(
+            {
+                "item": item,
+                "code": a.labels,
+                "n": a.counts.astype(int),
+                "n_item": int(a.n_item),
+                "pct": 100.0 * a.counts / a.n_item if a.n_item else np.nan,
+            }
+        )
+        if weighted:
+            tot, p, var = _weighted_shares(a, w, h, c, replicates, design, lonely_psu)
+            out["w_sum"] = tot
+            out["w_pct"] = 100.0 * p
+            out["w_se"] = 100.0 * np.sqrt(var)
+        rows.append(out)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _check_items(responses: pd.DataFrame, items: Sequence[str]) -> None:
+    """Every item is a column of the responses."""
     missing = [i for i in items if i not in responses.columns]
     if missing:
         raise InputError(
@@ -81,9 +112,11 @@ def answer_distribution(
             file="clean/responses.parquet",
             column=missing[0],
         )
-    weighted = weights is not None
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    if weighted and (np.isnan(w).any() or (w < 0).any()):
+
+
+def _check_weights(w: np.ndarray) -> None:
+    """Weights are non-negative numbers."""
+    if np.isnan(w).any() or (w < 0).any():
         bad = int(np.flatnonzero(np.isnan(w) | (w < 0))[0])
         raise InputError(
             "weights must be non-negative numbers; allowed: w >= 0",
@@ -91,55 +124,64 @@ def answer_distribution(
             row=bad + 1,
             column="w_final",
         )
-    h = np.zeros(n, dtype=int) if stratum is None else np.asarray(stratum)
-    c = np.arange(n) if psu is None else np.asarray(psu)
 
-    rows = []
-    for item in items:  # a handful of items; respondents are handled vectorised
-        x = pd.to_numeric(responses[item], errors="coerce").to_numpy(dtype=float)
-        cats = np.asarray(sorted(float(v) for v in codes[item]), dtype=float)
-        answered = ~np.isnan(x)
-        ind = x[:, None] == cats[None, :]
-        other = answered & ~ind.any(axis=1)
-        if other.any():
-            ind = np.column_stack([ind, other])
-            cat_labels = np.append(cats, np.nan)
-        else:
-            cat_labels = cats
-        counts = ind.sum(axis=0)
-        n_item = answered.sum()
-        wd = w * answered
-        denom = wd.sum()
-        out = pd.DataFrame(
-            {
-                "item": item,
-                "code": cat_labels,
-                "n": counts.astype(int),
-                "n_item": int(n_item),
-                "pct": 100.0 * counts / n_item if n_item else np.nan,
-            }
-        )
-        if weighted:
-            tot = (wd[:, None] * ind).sum(axis=0)
-            p = tot / denom if denom > 0 else np.full(len(cat_labels), np.nan)
-            z = wd[:, None] * (ind - p[None, :]) / denom if denom > 0 else np.zeros(ind.shape)
-            if replicates is not None:
-                wr = replicates.weights * answered[:, None]
-                den_r = wr.sum(axis=0)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    p_r = (wr.T @ ind) / den_r[:, None]
-                var = replicates.variance(p, p_r)
-            elif design is not None:
-                var = design.variance(z, present=np.repeat(answered[:, None], z.shape[1], 1))
-            else:
-                var = _design_variance(z, h, c, lonely_psu)
-            if not denom > 0:  # nobody answered: no estimate, no SE (not 0)
-                var = np.full(len(cat_labels), np.nan)
-            out["w_sum"] = tot
-            out["w_pct"] = 100.0 * p
-            out["w_se"] = 100.0 * np.sqrt(var)
-        rows.append(out)
-    return pd.concat(rows, ignore_index=True)
+
+@dataclass
+class _Answers:
+    """One item's answers as indicators of its codes (plus "other" when a code is unknown)."""
+
+    ind: np.ndarray  # respondents x categories
+    labels: np.ndarray  # the code of every category (NaN = other)
+    answered: np.ndarray
+    counts: np.ndarray
+    n_item: int
+
+
+def _answers(x: np.ndarray, codes: Sequence[float]) -> _Answers:
+    """Indicators of the item's codes (sorted), an "other" column for answers outside them."""
+    cats = np.asarray(sorted(float(v) for v in codes), dtype=float)
+    answered = ~np.isnan(x)
+    ind = x[:, None] == cats[None, :]
+    other = answered & ~ind.any(axis=1)
+    if other.any():
+        ind = np.column_stack([ind, other])
+        cat_labels = np.append(cats, np.nan)
+    else:
+        cat_labels = cats
+    return _Answers(ind, cat_labels, answered, ind.sum(axis=0), answered.sum())
+
+
+def _weighted_shares(
+    a: _Answers,
+    w: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    replicates: ReplicateDesign | None,
+    design: SurveyDesign | None,
+    lonely_psu: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted totals, shares ``p = sum(w I_k) / sum(w)`` over the respondents who answered,
+    and their variance: replicate, the design's Taylor variance, or the stratified cluster one
+    of the linearised values ``w (I_k - p) / sum(w)`` (NaN when nobody answered)."""
+    ind, answered = a.ind, a.answered
+    wd = w * answered
+    denom = wd.sum()
+    tot = (wd[:, None] * ind).sum(axis=0)
+    p = tot / denom if denom > 0 else np.full(len(a.labels), np.nan)
+    z = wd[:, None] * (ind - p[None, :]) / denom if denom > 0 else np.zeros(ind.shape)
+    if replicates is not None:
+        wr = replicates.weights * answered[:, None]
+        den_r = wr.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_r = (wr.T @ ind) / den_r[:, None]
+        var = replicates.variance(p, p_r)
+    elif design is not None:
+        var = design.variance(z, present=np.repeat(answered[:, None], z.shape[1], 1))
+    else:
+        var = _design_variance(z, h, c, lonely_psu)
+    if not denom > 0:  # nobody answered: no estimate, no SE (not 0)
+        var = np.full(len(a.labels), np.nan)
+    return tot, p, var
 
 
 def suppress_small_cells(

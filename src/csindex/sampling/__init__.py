@@ -15,8 +15,8 @@ few rounds of the take-all iteration. References: Cochran (1977) *Sampling Techn
 
 Modules by concept: :mod:`.size` (sample size), :mod:`.allocation` (over strata),
 :mod:`.selection` (SRS, systematic, PPS), :mod:`.design` (the design specification),
-:mod:`.multistage` (drawing and planning), :mod:`.quota`, :mod:`.config` (designs from the
-config) and :mod:`.frame` (reading a frame).
+:mod:`.multistage` (drawing and planning), :mod:`.codes` (unit codes and frame checks),
+:mod:`.quota`, :mod:`.config` (designs from the config) and :mod:`.frame` (reading a frame).
 """
 
 from ..seeds import derive_seed

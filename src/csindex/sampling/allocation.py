@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import ConfigError
 
 ALLOCATIONS = ("proportional", "equal", "neyman", "optimal", "fixed")
+_KEY = "design.allocation"  # config key of the allocation's error messages
 
 
 def largest_remainder(quotas: Sequence[float] | np.ndarray, n: int) -> np.ndarray:
@@ -87,35 +88,57 @@ def allocate(
     strata = [str(s) for s in strata]
     Nh = np.asarray(N, dtype=float)
     cap = Nh.astype(np.int64) if capacity is None else np.asarray(capacity, dtype=np.int64)
-    H = len(strata)
-    key = "design.allocation"
     if method not in ALLOCATIONS:
         raise ConfigError(
-            f"unknown allocation {method!r}; allowed: {', '.join(ALLOCATIONS)}", key=f"{key}.method"
+            f"unknown allocation {method!r}; allowed: {', '.join(ALLOCATIONS)}",
+            key=f"{_KEY}.method",
         )
     if method == "fixed":
-        if fixed is None:
-            raise ConfigError("allocation 'fixed' needs n per stratum", key=f"{key}.fixed")
-        nh = np.asarray(fixed, dtype=np.int64)
-        over = np.flatnonzero(nh > cap)
-        if over.size:
-            h = over[0]
-            raise ConfigError(
-                f"n = {nh[h]} for stratum {strata[h]!r} is larger than the stratum "
-                f"({cap[h]} selection units); allowed: at most {cap[h]}",
-                key=f"{key}.fixed",
-            )
-        if np.any(nh < 0):
-            raise ConfigError("n per stratum must be >= 0", key=f"{key}.fixed")
-        return Allocation(
-            strata,
-            Nh,
-            cap,
-            nh.astype(float),
-            nh,
-            method,
-            [strata[h] for h in np.flatnonzero((nh == cap) & (cap > 0))],
+        return _fixed_allocation(strata, Nh, cap, fixed, method)
+    n = _checked_total(n, cap)
+    H = len(strata)
+    w = _allocation_weights(method, Nh, H, sd, cost)
+    lo = _lower_bounds(minimum, cap, n, H)
+    q, fixed_at = _bounded_quotas(w, n, lo, cap, H)
+    nh = _round_free(q, fixed_at, n)
+    take_all = [strata[h] for h in np.flatnonzero((nh >= cap) & (cap > 0))]
+    return Allocation(strata, Nh, cap, q, nh, method, take_all)
+
+
+def _fixed_allocation(
+    strata: list[str],
+    Nh: np.ndarray,
+    cap: np.ndarray,
+    fixed: Sequence[int] | np.ndarray | None,
+    method: str,
+) -> Allocation:
+    """The given ``n_h`` per stratum, checked against ``0 <= n_h <= capacity_h``."""
+    if fixed is None:
+        raise ConfigError("allocation 'fixed' needs n per stratum", key=f"{_KEY}.fixed")
+    nh = np.asarray(fixed, dtype=np.int64)
+    over = np.flatnonzero(nh > cap)
+    if over.size:
+        h = over[0]
+        raise ConfigError(
+            f"n = {nh[h]} for stratum {strata[h]!r} is larger than the stratum "
+            f"({cap[h]} selection units); allowed: at most {cap[h]}",
+            key=f"{_KEY}.fixed",
         )
+    if np.any(nh < 0):
+        raise ConfigError("n per stratum must be >= 0", key=f"{_KEY}.fixed")
+    return Allocation(
+        strata,
+        Nh,
+        cap,
+        nh.astype(float),
+        nh,
+        method,
+        [strata[h] for h in np.flatnonzero((nh == cap) & (cap > 0))],
+    )
+
+
+def _checked_total(n: int | None, cap: np.ndarray) -> int:
+    """The total ``n``, given and at most the selection units of the frame."""
     if n is None:
         raise ConfigError(
             "the sample size is not given (set design.n or design.sample_size)", key="design.n"
@@ -127,35 +150,57 @@ def allocate(
             f"allowed: at most {int(cap.sum())}",
             key="design.n",
         )
+    return n
+
+
+def _allocation_weights(
+    method: str,
+    Nh: np.ndarray,
+    H: int,
+    sd: Sequence[float] | np.ndarray | None,
+    cost: Sequence[float] | np.ndarray | None,
+) -> np.ndarray:
+    """Quota weights: ``N_h``, 1, ``N_h S_h`` or ``N_h S_h / sqrt(c_h)`` (Cochran 5.24)."""
     if method == "proportional":
-        w = Nh.copy()
-    elif method == "equal":
-        w = np.ones(H)
-    else:
-        if sd is None:
-            raise ConfigError(
-                f"allocation {method!r} needs a standard deviation per stratum", key=f"{key}.sd"
-            )
-        S = np.asarray(sd, dtype=float)
-        if np.any(~np.isfinite(S)) or np.any(S < 0):
-            raise ConfigError("standard deviations must be finite and >= 0", key=f"{key}.sd")
-        w = Nh * S
-        if method == "optimal":
-            if cost is None:
-                raise ConfigError(
-                    "allocation 'optimal' needs a cost per stratum", key=f"{key}.cost"
-                )
-            c = np.asarray(cost, dtype=float)
-            if np.any(~np.isfinite(c)) or np.any(c <= 0):
-                raise ConfigError("costs must be finite and > 0", key=f"{key}.cost")
-            w = w / np.sqrt(c)
+        return Nh.copy()
+    if method == "equal":
+        return np.ones(H)
+    if sd is None:
+        raise ConfigError(
+            f"allocation {method!r} needs a standard deviation per stratum", key=f"{_KEY}.sd"
+        )
+    S = np.asarray(sd, dtype=float)
+    if np.any(~np.isfinite(S)) or np.any(S < 0):
+        raise ConfigError("standard deviations must be finite and >= 0", key=f"{_KEY}.sd")
+    w = Nh * S
+    if method == "optimal":
+        if cost is None:
+            raise ConfigError("allocation 'optimal' needs a cost per stratum", key=f"{_KEY}.cost")
+        c = np.asarray(cost, dtype=float)
+        if np.any(~np.isfinite(c)) or np.any(c <= 0):
+            raise ConfigError("costs must be finite and > 0", key=f"{_KEY}.cost")
+        w = w / np.sqrt(c)
+    return w
+
+
+def _lower_bounds(minimum: int, cap: np.ndarray, n: int, H: int) -> np.ndarray:
+    """``min(minimum, capacity_h)`` per stratum; their sum must not exceed ``n``."""
     lo = np.minimum(int(minimum), cap)
     if lo.sum() > n:
         raise ConfigError(
             f"minimum {minimum} per stratum over {H} strata needs n >= {int(lo.sum())}, "
             f"but n = {n}",
-            key=f"{key}.minimum",
+            key=f"{_KEY}.minimum",
         )
+    return lo
+
+
+def _bounded_quotas(
+    w: np.ndarray, n: int, lo: np.ndarray, cap: np.ndarray, H: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quotas ``(n - fixed) w_h / sum(free w)`` of the free strata; a stratum over its capacity
+    (first) or under its minimum is fixed at that bound, until none is. Returns the quotas and
+    the value each stratum is fixed at (-1 = free)."""
     fixed_at = np.full(H, -1.0)  # value a stratum is fixed at, -1 = free
     for _ in range(2 * H + 2):
         free = fixed_at < 0
@@ -173,6 +218,11 @@ def allocate(
             fixed_at[lo_v] = lo[lo_v]
         else:
             break
+    return q, fixed_at
+
+
+def _round_free(q: np.ndarray, fixed_at: np.ndarray, n: int) -> np.ndarray:
+    """Integer ``n_h``: the fixed strata at their bound, the free quotas by largest remainder."""
     free = fixed_at < 0
     nh = np.where(free, 0, fixed_at).astype(np.int64)
     rest = n - int(nh.sum())
@@ -180,5 +230,4 @@ def allocate(
         nh[free] = largest_remainder(q[free], rest)
     elif rest != 0:  # pragma: no cover - bounds make this impossible
         raise ConfigError(f"cannot allocate n = {n} within the stratum bounds", key="design.n")
-    take_all = [strata[h] for h in np.flatnonzero((nh >= cap) & (cap > 0))]
-    return Allocation(strata, Nh, cap, q, nh, method, take_all)
+    return nh

@@ -41,65 +41,8 @@ def design_from_config(section: Mapping[str, Any], id_column: str = "customer_id
         )
     raw = [dict(r) for r in raw]
     strata = section.get("strata")
-    if method == "cluster":
-        if len(raw) == 1:
-            raw.append({"method": "all"})
-        if len(raw) != 2 or raw[1].get("method", "all") != "all" or not raw[0].get("unit"):
-            raise ConfigError(
-                "a one-stage cluster design has one stage with `unit` (the cluster id column); "
-                "all units of a selected cluster are taken",
-                key="design.stages",
-            )
-        raw[1]["method"] = "all"
-    elif method == "multistage":
-        if not 2 <= len(raw) <= 3:
-            raise ConfigError(
-                f"a multistage design has 2 or 3 stages, got {len(raw)}", key="design.stages"
-            )
-    else:
-        if len(raw) != 1 or raw[0].get("unit"):
-            raise ConfigError(
-                f"design {method!r} selects units in one stage without `unit`; "
-                "use method cluster or multistage for clusters",
-                key="design.stages",
-            )
-        if method in ("srs", "systematic") and strata:
-            raise ConfigError(
-                f"design {method!r} has no strata; use method stratified (with stages "
-                f"[{{method: {raw[0].get('method')}}}]) for a stratified design",
-                key="design.strata",
-            )
-        allowed = {
-            "srs": ("srswor", "srswr"),
-            "systematic": ("systematic", "pps_systematic"),
-            "stratified": ("srswor", "srswr", "systematic", "pps_systematic"),
-        }[method]
-        if raw[0].get("method", allowed[0]) not in allowed:
-            raise ConfigError(
-                f"design {method!r} selects with {' or '.join(allowed)}, "
-                f"not {raw[0].get('method')!r}",
-                key="design.stages[0].method",
-            )
-    if method == "stratified" and not strata:
-        raise ConfigError(
-            "a stratified design needs `strata` (the stratum column)", key="design.strata"
-        )
-    for k, r in enumerate(raw):
-        m = r.get("method", "srswor")
-        if m not in STAGE_METHODS:
-            raise ConfigError(
-                f"unknown method {m!r}; allowed: {', '.join(STAGE_METHODS)}",
-                key=f"design.stages[{k}].method",
-            )
-        if m == "srswr" and (k > 0 or len(raw) > 1):
-            raise ConfigError(
-                "sampling with replacement (srswr) is supported in one-stage designs only",
-                key=f"design.stages[{k}].method",
-            )
-        if m == "all" and k == 0:
-            raise ConfigError(
-                "the first stage cannot take all units", key=f"design.stages[{k}].method"
-            )
+    _check_layout(method, raw, strata)
+    _check_stage_methods(raw)
     stages = tuple(
         Stage(
             unit=r.get("unit"),
@@ -124,6 +67,83 @@ def design_from_config(section: Mapping[str, Any], id_column: str = "customer_id
         cost=alloc.get("cost") or None,
         fixed=alloc.get("fixed") or None,
     )
+
+
+def _check_layout(method: str, raw: list[dict[str, Any]], strata: str | None) -> None:
+    """The stages fit the design method (a one-stage cluster design gets its take-all second
+    stage added to ``raw``); a stratified design has strata."""
+    if method == "cluster":
+        _cluster_stages(raw)
+    elif method == "multistage":
+        if not 2 <= len(raw) <= 3:
+            raise ConfigError(
+                f"a multistage design has 2 or 3 stages, got {len(raw)}", key="design.stages"
+            )
+    else:
+        _one_stage(method, raw, strata)
+    if method == "stratified" and not strata:
+        raise ConfigError(
+            "a stratified design needs `strata` (the stratum column)", key="design.strata"
+        )
+
+
+def _cluster_stages(raw: list[dict[str, Any]]) -> None:
+    """A cluster design: stage 1 selects clusters (``unit``), stage 2 takes all their units."""
+    if len(raw) == 1:
+        raw.append({"method": "all"})
+    if len(raw) != 2 or raw[1].get("method", "all") != "all" or not raw[0].get("unit"):
+        raise ConfigError(
+            "a one-stage cluster design has one stage with `unit` (the cluster id column); "
+            "all units of a selected cluster are taken",
+            key="design.stages",
+        )
+    raw[1]["method"] = "all"
+
+
+def _one_stage(method: str, raw: list[dict[str, Any]], strata: str | None) -> None:
+    """srs, systematic, stratified (and quota): one stage of units with an allowed method."""
+    if len(raw) != 1 or raw[0].get("unit"):
+        raise ConfigError(
+            f"design {method!r} selects units in one stage without `unit`; "
+            "use method cluster or multistage for clusters",
+            key="design.stages",
+        )
+    if method in ("srs", "systematic") and strata:
+        raise ConfigError(
+            f"design {method!r} has no strata; use method stratified (with stages "
+            f"[{{method: {raw[0].get('method')}}}]) for a stratified design",
+            key="design.strata",
+        )
+    allowed = {
+        "srs": ("srswor", "srswr"),
+        "systematic": ("systematic", "pps_systematic"),
+        "stratified": ("srswor", "srswr", "systematic", "pps_systematic"),
+    }[method]
+    if raw[0].get("method", allowed[0]) not in allowed:
+        raise ConfigError(
+            f"design {method!r} selects with {' or '.join(allowed)}, not {raw[0].get('method')!r}",
+            key="design.stages[0].method",
+        )
+
+
+def _check_stage_methods(raw: list[dict[str, Any]]) -> None:
+    """Known methods; SRSWR only in one-stage designs; the first stage cannot take all."""
+    for k, r in enumerate(raw):
+        m = r.get("method", "srswor")
+        if m not in STAGE_METHODS:
+            raise ConfigError(
+                f"unknown method {m!r}; allowed: {', '.join(STAGE_METHODS)}",
+                key=f"design.stages[{k}].method",
+            )
+        if m == "srswr" and (k > 0 or len(raw) > 1):
+            raise ConfigError(
+                "sampling with replacement (srswr) is supported in one-stage designs only",
+                key=f"design.stages[{k}].method",
+            )
+        if m == "all" and k == 0:
+            raise ConfigError(
+                "the first stage cannot take all units", key=f"design.stages[{k}].method"
+            )
 
 
 def resolve_sample_size(

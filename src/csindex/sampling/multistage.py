@@ -1,11 +1,15 @@
 """Drawing a (stratified, multistage) sample from a frame with exact first-order inclusion
 probabilities at every stage, and the plan of a design (allocation table without drawing).
+
+:func:`prepare` checks the frame and the design, codes the units of every stage
+(:mod:`.codes`) and allocates stage 1 over the strata; :func:`draw` then selects stage by stage
+(:func:`_select_stage`), each stage within the units selected at the stage before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -13,188 +17,17 @@ import pandas as pd
 
 from ..errors import ConfigError, InputError
 from .allocation import Allocation, allocate
-from .design import Design, SampleResult
+from .codes import Runs, check_frame, factorize, representatives, stage_codes
+from .design import Design, SampleResult, Stage
 from .selection import EPS, check_sizes, select_in_groups
 
-
-def factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes 0..K-1 in sorted order of the values, and the values (O(N) for integer ids).
-
-    Integer ids over a compact range are coded by offset (no copy for int64 ids starting at 0)
-    and a boolean presence scatter; other values go through ``pd.factorize``. The codes may
-    share memory with the frame: treat them as read-only.
-    """
-    v = values.to_numpy() if not isinstance(values.dtype, pd.CategoricalDtype) else None
-    if v is not None and v.dtype.kind in "iu" and v.size:
-        lo, hi = int(v.min()), int(v.max())
-        if hi - lo < 4 * v.size + 1024:
-            d = v.astype(np.int64, copy=False)
-            if lo != 0:
-                d = d - lo
-            present = np.zeros(hi - lo + 1, dtype=bool)
-            present[d] = True
-            if present.all():
-                return d, np.arange(lo, hi + 1)
-            return (np.cumsum(present) - 1)[d], np.flatnonzero(present) + lo
-    codes, uniques = pd.factorize(values, sort=True)
-    return codes.astype(np.int64), np.asarray(uniques)
-
-
-def _duplicated(ids: pd.Series) -> np.ndarray:
-    """Mask of rows whose id occurs more than once (O(N) for integer ids: strictly increasing
-    ids, or a presence scatter over a compact range, before counting)."""
-    v = ids.to_numpy()
-    if v.dtype.kind in "iu" and v.size:
-        if v.size < 2 or bool(np.all(v[1:] > v[:-1])):
-            return np.zeros(v.size, dtype=bool)
-        lo, hi = int(v.min()), int(v.max())
-        if hi - lo < 4 * v.size + 1024:
-            d = v if lo == 0 else v - lo
-            seen = np.zeros(hi - lo + 1, dtype=bool)
-            seen[d] = True
-            if int(np.count_nonzero(seen)) == v.size:
-                return np.zeros(v.size, dtype=bool)
-            counts = np.bincount(d, minlength=hi - lo + 1)
-            return counts[d] > 1
-    return ids.duplicated(keep=False).to_numpy()
-
-
-def check_frame(
-    frame: pd.DataFrame, design: Design, file: str | None, duplicates: bool = True
-) -> None:
-    cols = [design.id_column]
-    if design.strata:
-        cols.append(design.strata)
-    for st in design.stages:
-        if st.unit:
-            cols.append(st.unit)
-        if st.size:
-            cols.append(st.size)
-        cols += list(st.sort)
-    if design.sd_column:
-        cols.append(design.sd_column)
-    missing = [c for c in dict.fromkeys(cols) if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"the frame has no column(s) {', '.join(map(repr, missing))}; "
-            f"columns are: {', '.join(map(str, frame.columns))}",
-            file=file,
-            column=missing[0],
-        )
-    if len(frame) == 0:
-        raise InputError("the frame has no rows", file=file)
-    ids = frame[design.id_column]
-    na = ids.isna().to_numpy()
-    if na.any():
-        raise InputError(
-            f"{int(na.sum())} unit id(s) are missing; every frame row needs an id",
-            file=file,
-            row=int(np.flatnonzero(na)[0]) + 1,
-            column=design.id_column,
-        )
-    dup = _duplicated(ids) if duplicates else np.zeros(0, bool)
-    if dup.any():
-        rows = np.flatnonzero(dup)
-        raise InputError(
-            f"{int(ids.duplicated().sum())} duplicate unit id(s), e.g. {ids.iloc[rows[0]].item() if hasattr(ids.iloc[rows[0]], 'item') else ids.iloc[rows[0]]!r} "
-            f"in rows {rows[0] + 1} and {rows[1] + 1}; unit ids must be unique",
-            file=file,
-            row=int(rows[1]) + 1,
-            column=design.id_column,
-        )
-    for col, what in [(design.strata, "stratum")] + [(st.unit, "cluster") for st in design.stages]:
-        if col:
-            na = frame[col].isna().to_numpy()
-            if na.any():
-                raise InputError(
-                    f"{int(na.sum())} row(s) have no {what} id; every frame row needs one",
-                    file=file,
-                    row=int(np.flatnonzero(na)[0]) + 1,
-                    column=col,
-                )
-
-
-def _representatives(codes: np.ndarray, K: int) -> np.ndarray:
-    """One row index per code 0..K-1 (any row of the unit; -1 for an absent code)."""
-    rep = np.full(K, -1, dtype=np.int64)
-    rep[codes] = np.arange(codes.size, dtype=np.int64)
-    return rep
-
-
-def _check_nested(
-    child: np.ndarray,
-    parent: np.ndarray,
-    child_names: np.ndarray,
-    parent_names: np.ndarray,
-    col: str,
-    pcol: str,
-    file: str | None,
-) -> np.ndarray:
-    """Every child unit lies in exactly one parent (cluster ids nest in strata / PSUs).
-
-    Returns the parent code of every child code and a representative row of every child."""
-    K = int(child.max()) + 1
-    rep = _representatives(child, K)
-    par_of = parent[rep]
-    bad = np.flatnonzero(parent != par_of[child])
-    if bad.size:
-        r = bad[0]
-        k = child[r]
-        raise InputError(
-            f"{col} id {child_names[k]!r} appears in more than one {pcol} "
-            f"({parent_names[par_of[k]]!r} and {parent_names[parent[r]]!r}); ids must nest in "
-            f"{pcol} (make them unique across the higher level)",
-            file=file,
-            row=int(r) + 1,
-            column=col,
-        )
-    return par_of, rep
-
-
-@dataclass
-class _Runs:
-    """Contiguous runs of dense codes sorted in frame order: code j is rows start[j]:end[j]."""
-
-    start: np.ndarray
-    end: np.ndarray
-    same: np.ndarray  # same[i]: rows i and i + 1 have the same code
-
-    def rows(self, codes: np.ndarray) -> np.ndarray:
-        """Ascending row numbers of the given (ascending) codes."""
-        lens = self.end[codes] - self.start[codes]
-        total = int(lens.sum())
-        offset = np.repeat(self.start[codes] - (np.cumsum(lens) - lens), lens)
-        return offset + np.arange(total, dtype=np.intp)
-
-
-def _runs(codes: np.ndarray, K: int) -> _Runs | None:
-    """The runs of dense codes 0..K-1 when they are non-decreasing in frame order, else None."""
-    if codes.size < 2:
-        return None
-    same = codes[1:] == codes[:-1]
-    change = np.flatnonzero(~same) + 1
-    if change.size != K - 1:  # some code occurs in more than one run
-        return None
-    start = np.append(0, change).astype(np.int64)
-    if not np.array_equal(codes[start], np.arange(K)):  # K runs, one per code: in code order?
-        return None
-    end = np.append(change, codes.size).astype(np.int64)
-    return _Runs(start, end, same)
-
-
-def _nested_runs(runs: _Runs, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Fast nesting check for sorted child codes: the parent only changes where the child does.
-
-    Returns (parent of every child, last row of every child), or None on a violation (then the
-    general check finds and reports it)."""
-    if bool(np.any(runs.same & (parent[1:] != parent[:-1]))):
-        return None
-    rep = runs.end - 1  # the last row of each unit, as _representatives
-    return parent[rep], rep
+__all__ = ["check_frame", "draw", "factorize", "plan", "prepare"]
 
 
 @dataclass
 class _Prepared:
+    """The frame coded for drawing: strata, stage units, and the stage-1 allocation."""
+
     S: int
     Nrows: int
     scode: np.ndarray
@@ -208,13 +41,11 @@ class _Prepared:
     alloc: Allocation
     m_per_psu: float
     rep1: np.ndarray | None = None
-    runs1: _Runs | None = None  # stage-1 unit codes sorted in frame order
+    runs1: Runs | None = None  # stage-1 unit codes sorted in frame order
 
 
-def prepare(frame: pd.DataFrame, design: Design, file: str | None, check: bool = True) -> _Prepared:
-    """Checks, stage unit codes and the stage-1 allocation (no random numbers used)."""
-    check_frame(frame, design, file, duplicates=check)
-    Nrows = len(frame)
+def _check_stages(design: Design) -> None:
+    """One to three stages; every stage but the last names its cluster column, the last none."""
     S = len(design.stages)
     if S < 1 or S > 3:
         raise ConfigError(f"a design has 1 to 3 stages, got {S}", key="design.stages")
@@ -228,79 +59,94 @@ def prepare(frame: pd.DataFrame, design: Design, file: str | None, check: bool =
                 "every stage but the last needs `unit` (the cluster id column)", key="design.stages"
             )
 
+
+def _strata_codes(frame: pd.DataFrame, design: Design) -> tuple[np.ndarray, np.ndarray]:
+    """Stratum code of every row and the stratum names (one stratum "all" without strata)."""
     if design.strata:
-        scode, snames = factorize(frame[design.strata])
-    else:
-        scode, snames = np.zeros(Nrows, dtype=np.int64), np.array(["all"], dtype=object)
-    H = snames.size
-    names = [str(s) for s in snames]
+        return factorize(frame[design.strata])
+    return np.zeros(len(frame), dtype=np.int64), np.array(["all"], dtype=object)
 
-    # unit codes per stage (the last stage's units are the rows)
-    ucodes: list[np.ndarray] = []
-    unames: list[np.ndarray] = []
-    Ks: list[int] = []
-    strat_of_u1, rep1, runs1 = scode, None, None
-    for k, st in enumerate(design.stages[:-1]):
-        c, nm = factorize(frame[st.unit])
-        parent = scode if k == 0 else ucodes[k - 1]
-        pnames = snames if k == 0 else unames[k - 1]
-        pcol = (design.strata or "stratum") if k == 0 else design.stages[k - 1].unit
-        runs = _runs(c, nm.size)
-        fast = _nested_runs(runs, parent) if runs is not None else None
-        if fast is None:
-            runs = None
-            par_of, rep = _check_nested(c, parent, nm, pnames, st.unit, pcol, file)
-        else:
-            par_of, rep = fast
-        if k == 0:
-            strat_of_u1, rep1, runs1 = par_of, rep, runs
-        ucodes.append(c)
-        unames.append(nm)
-        Ks.append(nm.size)
-    Ks.append(Nrows)
 
-    # stage-1 allocation over strata
-    st1 = design.stages[0]
-    N_h = np.bincount(scode, minlength=H)
-    cap = N_h.copy() if S == 1 else np.bincount(strat_of_u1, minlength=H)
-    n1 = st1.n
+def _units_per_psu(stages: tuple[Stage, ...], K: list[int]) -> float:
+    """Expected final units per stage-1 unit: the product of the later stages' n per parent
+    (a stage that takes all contributes its mean number of units per parent)."""
     m_per_psu = 1.0
-    if S > 1:
-        # expected final units per stage-1 unit: product of later per-parent n (a stage that
-        # takes all contributes its mean number of units per parent)
-        for k in range(1, S):
-            stk = design.stages[k]
-            mean_units = Ks[k] / Ks[k - 1]
-            take = stk.method == "all" or stk.n is None
-            m_per_psu *= mean_units if take else min(stk.n, mean_units)
+    for k in range(1, len(stages)):
+        stk = stages[k]
+        mean_units = K[k] / K[k - 1]
+        take = stk.method == "all" or stk.n is None
+        m_per_psu *= mean_units if take else min(stk.n, mean_units)
+    return m_per_psu
+
+
+def _stage1_n(design: Design, m_per_psu: float) -> int | None:
+    """Stage-1 sample size: stage 1's ``n``, else ``design.n`` divided by the units per PSU."""
+    n1 = design.stages[0].n
     if n1 is None and design.allocation != "fixed":
         if design.n is None:
             raise ConfigError(
                 "give design.n (or design.sample_size), or n of stage 1", key="design.n"
             )
-        n1 = design.n if S == 1 else max(1, int(round(design.n / m_per_psu)))
+        n1 = design.n if len(design.stages) == 1 else max(1, int(round(design.n / m_per_psu)))
+    return n1
+
+
+def _stratum_sd(
+    frame: pd.DataFrame, design: Design, scode: np.ndarray, N_h: np.ndarray, file: str | None
+) -> np.ndarray:
+    """Standard deviation of the SD column per stratum, ``sqrt((S2 - S1^2/N_h)/(N_h - 1))``."""
+    H = N_h.size
+    v = pd.to_numeric(frame[design.sd_column], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(v).any():
+        raise InputError(
+            "the column for the allocation's standard deviations has missing or non-numeric values",
+            file=file,
+            row=int(np.flatnonzero(np.isnan(v))[0]) + 1,
+            column=design.sd_column,
+        )
+    s1 = np.bincount(scode, weights=v, minlength=H)
+    s2 = np.bincount(scode, weights=v * v, minlength=H)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt(np.maximum(s2 - s1 * s1 / N_h, 0) / np.maximum(N_h - 1, 1))
+
+
+def _allocation_inputs(
+    frame: pd.DataFrame,
+    design: Design,
+    scode: np.ndarray,
+    names: list[str],
+    N_h: np.ndarray,
+    file: str | None,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """SD (Neyman, optimal), cost (optimal) and fixed n (fixed) per stratum, as the method needs."""
     sd = cost = fixed = None
     if design.allocation in ("neyman", "optimal"):
         if design.sd_column:
-            v = pd.to_numeric(frame[design.sd_column], errors="coerce").to_numpy(dtype=float)
-            if np.isnan(v).any():
-                raise InputError(
-                    "the column for the allocation's standard deviations has missing or "
-                    "non-numeric values",
-                    file=file,
-                    row=int(np.flatnonzero(np.isnan(v))[0]) + 1,
-                    column=design.sd_column,
-                )
-            s1 = np.bincount(scode, weights=v, minlength=H)
-            s2 = np.bincount(scode, weights=v * v, minlength=H)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                sd = np.sqrt(np.maximum(s2 - s1 * s1 / N_h, 0) / np.maximum(N_h - 1, 1))
+            sd = _stratum_sd(frame, design, scode, N_h, file)
         else:
             sd = _per_stratum(design.sd, names, "design.allocation.sd")
         if design.allocation == "optimal":
             cost = _per_stratum(design.cost, names, "design.allocation.cost")
     if design.allocation == "fixed":
         fixed = _per_stratum(design.fixed, names, "design.allocation.fixed")
+    return sd, cost, fixed
+
+
+def prepare(frame: pd.DataFrame, design: Design, file: str | None, check: bool = True) -> _Prepared:
+    """Checks, stage unit codes and the stage-1 allocation (no random numbers used)."""
+    check_frame(frame, design, file, duplicates=check)
+    Nrows = len(frame)
+    S = len(design.stages)
+    _check_stages(design)
+    scode, snames = _strata_codes(frame, design)
+    H = snames.size
+    names = [str(s) for s in snames]
+    codes = stage_codes(frame, design, scode, snames, file)
+    N_h = np.bincount(scode, minlength=H)
+    cap = N_h.copy() if S == 1 else np.bincount(codes.strat_of_u1, minlength=H)
+    m_per_psu = _units_per_psu(design.stages, codes.K)
+    n1 = _stage1_n(design, m_per_psu)
+    sd, cost, fixed = _allocation_inputs(frame, design, scode, names, N_h, file)
     alloc = allocate(
         names,
         N_h,
@@ -312,8 +158,9 @@ def prepare(frame: pd.DataFrame, design: Design, file: str | None, check: bool =
         minimum=design.minimum,
         capacity=cap,
     )
+    ucodes, unames, K, rep1, runs1 = codes.codes, codes.names, codes.K, codes.rep1, codes.runs1
     return _Prepared(
-        S, Nrows, scode, names, H, ucodes, unames, Ks, N_h, cap, alloc, m_per_psu, rep1, runs1
+        S, Nrows, scode, names, H, ucodes, unames, K, N_h, cap, alloc, m_per_psu, rep1, runs1
     )
 
 
@@ -388,131 +235,254 @@ def draw(
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     prep = prepare(frame, design, file, check=check)
-    S, Nrows, scode = prep.S, prep.Nrows, prep.scode
-    alloc = prep.alloc
+    state = _Drawn(parent_row=prep.scode)
+    for k in range(prep.S):
+        _select_stage(frame, design, prep, k, state, rng, file)
+    out = _sample_table(frame, design, prep, state.rows, state.pis, state.fpcs, state.hits_rows)
+    return SampleResult(out, _design_info(design, prep, out, state.stage_info))
 
-    # frame rows still in play; None = all rows (stage 1), so no N-row index is built
-    rows: np.ndarray | None = None
-    parent_row = scode  # parent code of every row in play (stratum for stage 1)
-    pis: list[np.ndarray] = []  # per stage, aligned with rows
-    fpcs: list[np.ndarray] = []
-    hits_rows = None
-    stage_info = []
-    for k, st in enumerate(design.stages):
-        last = k == S - 1
-        if last:  # the units are the rows in play
-            ucol = None
-            n_rows = Nrows if rows is None else rows.size
-            rep = np.arange(n_rows, dtype=np.int64)  # positions in rows
-            unit_names = None
-        else:
-            K = prep.K[k]
-            if k == 0:  # every code 0..K-1 occurs (dense codes); counts only if needed
-                ucol = prep.ucodes[0]
-                counts = None
-                cand = np.arange(K, dtype=np.int64)
-                rep = prep.rep1
-                cidx_of_row = ucol
-            else:
-                ucol = prep.ucodes[k][rows]
-                counts = np.bincount(ucol, minlength=K)
-                cand = np.flatnonzero(counts > 0)
-                rep = _representatives(ucol, K)[cand]
-                cidx_of_row = ucol if cand.size == K else (np.cumsum(counts > 0) - 1)[ucol]
-            unit_names = prep.unames[k][cand]
-        pr = parent_row if (last and rows is None) else parent_row[rep]  # rep = identity
-        Gp = int(pr.max()) + 1
-        used = np.bincount(pr, minlength=Gp) > 0
-        pg_codes = np.flatnonzero(used)
-        pg = (np.cumsum(used) - 1)[pr] if pg_codes.size < Gp else pr
-        G = pg_codes.size
-        N_g = np.bincount(pg, minlength=G)
-        if k == 0:
-            n_g = alloc.n[pg_codes]
-        elif st.method == "all":
-            n_g = N_g.copy()
-        else:
-            if st.n is None:
-                raise ConfigError(
-                    f"stage {k + 1} needs `n` (units per selected {design.stages[k - 1].unit})",
-                    key=f"design.stages[{k}].n",
-                )
-            n_g = np.minimum(int(st.n), N_g)
-        size = None
-        if st.method == "pps_systematic":
-            if st.size:
-                sz_rows = _numeric(frame[st.size])
-                size = sz_rows[rep if rows is None else rows[rep]]
-                ids = (
-                    unit_names
-                    if unit_names is not None
-                    else _column_values(frame, design.id_column, rows)
-                )
-                check_sizes(size, ids, st.size, file)
-                if not last:
-                    runs = prep.runs1 if rows is None else None
-                    if runs is not None and not np.any(runs.same & (sz_rows[1:] != sz_rows[:-1])):
-                        diff = np.zeros(0, dtype=np.intp)  # constant within every run
-                    else:
-                        sz_in = sz_rows if rows is None else sz_rows[rows]
-                        diff = np.flatnonzero(sz_in != size[cidx_of_row])
-                    if diff.size:
-                        r = diff[0] if rows is None else rows[diff[0]]
-                        raise InputError(
-                            f"the size measure differs within {st.unit} "
-                            f"{prep.unames[k][prep.ucodes[k][r]]!r}; a cluster's size must be "
-                            "the same on all its rows",
-                            file=file,
-                            row=int(r) + 1,
-                            column=st.size,
-                        )
-            elif last:
-                size = np.ones(rep.size)
-            else:
-                if counts is None:
-                    counts = np.bincount(ucol, minlength=K)
-                size = counts[cand].astype(float)
-        keys = []
-        for c in st.sort:
-            vals = _column_values(frame, c, rep if rows is None else rows[rep])
-            keys.append(pd.factorize(vals, sort=True)[0] if vals.dtype == object else vals)
-        sel_u, pik_u, hits_u = select_in_groups(st.method, pg, n_g, rng, size=size, order_keys=keys)
-        if last:
-            keep = np.flatnonzero(sel_u)
-            pik_rows, fpc_rows = pik_u[keep], N_g[pg[keep]]
-            if st.method == "srswr":
-                hits_rows = hits_u[keep]
-        else:
-            if k == 0 and prep.runs1 is not None:  # selected clusters' rows, in row order
-                keep = prep.runs1.rows(np.flatnonzero(sel_u))
-            else:
-                keep = np.flatnonzero(sel_u[cidx_of_row])
-            ck = cidx_of_row[keep]
-            pik_rows, fpc_rows = pik_u[ck], N_g[pg[ck]]
-            parent_row = ucol[keep]
-        rows = keep if rows is None else rows[keep]
-        pis = [p[keep] for p in pis] + [pik_rows]
-        fpcs = [f[keep] for f in fpcs] + [fpc_rows]
-        stage_info.append(
-            {
-                "stage": k + 1,
-                "unit": st.unit or design.id_column,
-                "method": st.method,
-                "size": st.size if st.method == "pps_systematic" else None,
-                "sort": list(st.sort),
-                "n_per_parent": None if k == 0 else (None if st.method == "all" else st.n),
-                "parents": int(G),
-                "population_units": int(N_g.sum()),
-                "selected_units": int(sel_u.sum()),
-                "take_all_units": int((sel_u & (pik_u >= 1 - EPS)).sum())
-                if st.method == "pps_systematic"
-                else None,
-                "pi_sum": float(pik_u.sum()),
-            }
+
+@dataclass
+class _Drawn:
+    """The selection so far: the frame rows still in play and, aligned with them, every stage's
+    pi_k and fpc_k and the parent code of the next stage."""
+
+    parent_row: np.ndarray  # parent code of every row in play (the stratum for stage 1)
+    rows: np.ndarray | None = None  # None = all rows (stage 1), so no N-row index is built
+    pis: list[np.ndarray] = field(default_factory=list)
+    fpcs: list[np.ndarray] = field(default_factory=list)
+    hits_rows: np.ndarray | None = None  # SRSWR hits of the last stage
+    stage_info: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Units:
+    """The units of one stage among the rows in play (the last stage's units are the rows)."""
+
+    last: bool
+    rep: np.ndarray  # a representative row of every unit (position among the rows in play)
+    ucol: np.ndarray | None = None  # unit code of every row in play
+    K: int = 0  # number of unit codes of the stage
+    counts: np.ndarray | None = None  # rows per unit code (computed only when needed)
+    cand: np.ndarray | None = None  # codes of the units in play
+    cidx_of_row: np.ndarray | None = None  # index into cand of every row in play
+    unit_names: np.ndarray | None = None  # the id of every unit in play
+
+
+@dataclass
+class _Groups:
+    """The parents (strata or selected units of the stage before) as groups 0..G-1."""
+
+    pg: np.ndarray  # group of every unit
+    codes: np.ndarray  # parent code of every group
+    N: np.ndarray  # units per group (N_g)
+
+
+def _select_stage(
+    frame: pd.DataFrame,
+    design: Design,
+    prep: _Prepared,
+    k: int,
+    state: _Drawn,
+    rng: np.random.Generator,
+    file: str | None,
+) -> None:
+    """Stage ``k``: select ``n_g`` units within every parent group and keep their rows."""
+    st = design.stages[k]
+    units = _stage_units(prep, k, state.rows)
+    groups = _parent_groups(state.parent_row, units.rep, units.last and state.rows is None)
+    n_g = _stage_n(design, prep.alloc, k, groups)
+    size = _size_measure(frame, design, prep, k, state.rows, units, file)
+    keys = _sort_keys(frame, st, state.rows, units.rep)
+    sel_u, pik_u, hits_u = select_in_groups(
+        st.method, groups.pg, n_g, rng, size=size, order_keys=keys
+    )
+    _keep_selected(prep, k, st.method, state, units, groups, sel_u, pik_u, hits_u)
+    state.stage_info.append(_stage_summary(design, k, groups, sel_u, pik_u))
+
+
+def _stage_units(prep: _Prepared, k: int, rows: np.ndarray | None) -> _Units:
+    """The stage-``k`` units among the rows in play: codes, a row and the id of each unit."""
+    if k == prep.S - 1:  # the units are the rows in play
+        n_rows = prep.Nrows if rows is None else rows.size
+        return _Units(last=True, rep=np.arange(n_rows, dtype=np.int64))  # positions in rows
+    K = prep.K[k]
+    if k == 0:  # every code 0..K-1 occurs (dense codes); counts only if needed
+        ucol = prep.ucodes[0]
+        cand = np.arange(K, dtype=np.int64)
+        return _Units(False, prep.rep1, ucol, K, None, cand, ucol, prep.unames[k][cand])
+    ucol = prep.ucodes[k][rows]
+    counts = np.bincount(ucol, minlength=K)
+    cand = np.flatnonzero(counts > 0)
+    rep = representatives(ucol, K)[cand]
+    cidx_of_row = ucol if cand.size == K else (np.cumsum(counts > 0) - 1)[ucol]
+    return _Units(False, rep, ucol, K, counts, cand, cidx_of_row, prep.unames[k][cand])
+
+
+def _parent_groups(parent_row: np.ndarray, rep: np.ndarray, identity: bool) -> _Groups:
+    """The parents that have units in play, numbered 0..G-1, and the units of each (N_g);
+    ``identity``: ``rep`` is every row (the last stage of a one-stage design)."""
+    pr = parent_row if identity else parent_row[rep]
+    Gp = int(pr.max()) + 1
+    used = np.bincount(pr, minlength=Gp) > 0
+    pg_codes = np.flatnonzero(used)
+    pg = (np.cumsum(used) - 1)[pr] if pg_codes.size < Gp else pr
+    return _Groups(pg, pg_codes, np.bincount(pg, minlength=pg_codes.size))
+
+
+def _stage_n(design: Design, alloc: Allocation, k: int, groups: _Groups) -> np.ndarray:
+    """Units to select per group: the allocation (stage 1), all, or ``min(n, N_g)``."""
+    st = design.stages[k]
+    if k == 0:
+        return alloc.n[groups.codes]
+    if st.method == "all":
+        return groups.N.copy()
+    if st.n is None:
+        raise ConfigError(
+            f"stage {k + 1} needs `n` (units per selected {design.stages[k - 1].unit})",
+            key=f"design.stages[{k}].n",
+        )
+    return np.minimum(int(st.n), groups.N)
+
+
+def _size_measure(
+    frame: pd.DataFrame,
+    design: Design,
+    prep: _Prepared,
+    k: int,
+    rows: np.ndarray | None,
+    units: _Units,
+    file: str | None,
+) -> np.ndarray | None:
+    """PPS size per unit: the size column, else 1 (rows) or the rows per cluster; None
+    for equal-probability methods."""
+    st = design.stages[k]
+    if st.method != "pps_systematic":
+        return None
+    if st.size:
+        return _size_column(frame, design, prep, k, rows, units, file)
+    if units.last:
+        return np.ones(units.rep.size)
+    counts = units.counts
+    if counts is None:
+        counts = np.bincount(units.ucol, minlength=units.K)
+    return counts[units.cand].astype(float)
+
+
+def _size_column(
+    frame: pd.DataFrame,
+    design: Design,
+    prep: _Prepared,
+    k: int,
+    rows: np.ndarray | None,
+    units: _Units,
+    file: str | None,
+) -> np.ndarray:
+    """The size column per unit, checked positive and, for clusters, the same on all rows."""
+    st = design.stages[k]
+    sz_rows = _numeric(frame[st.size])
+    size = sz_rows[units.rep if rows is None else rows[units.rep]]
+    ids = (
+        units.unit_names
+        if units.unit_names is not None
+        else _column_values(frame, design.id_column, rows)
+    )
+    check_sizes(size, ids, st.size, file)
+    if not units.last:
+        _check_size_constant(prep, k, st, rows, units, sz_rows, size, file)
+    return size
+
+
+def _check_size_constant(
+    prep: _Prepared,
+    k: int,
+    st: Stage,
+    rows: np.ndarray | None,
+    units: _Units,
+    sz_rows: np.ndarray,
+    size: np.ndarray,
+    file: str | None,
+) -> None:
+    """Every row of a cluster has the cluster's size (the size of its representative row)."""
+    runs = prep.runs1 if rows is None else None
+    if runs is not None and not np.any(runs.same & (sz_rows[1:] != sz_rows[:-1])):
+        return  # constant within every run
+    sz_in = sz_rows if rows is None else sz_rows[rows]
+    diff = np.flatnonzero(sz_in != size[units.cidx_of_row])
+    if diff.size:
+        r = diff[0] if rows is None else rows[diff[0]]
+        raise InputError(
+            f"the size measure differs within {st.unit} "
+            f"{prep.unames[k][prep.ucodes[k][r]]!r}; a cluster's size must be "
+            "the same on all its rows",
+            file=file,
+            row=int(r) + 1,
+            column=st.size,
         )
 
-    out = _sample_table(frame, design, prep, rows, pis, fpcs, hits_rows)
-    return SampleResult(out, _design_info(design, prep, out, stage_info))
+
+def _sort_keys(
+    frame: pd.DataFrame, st: Stage, rows: np.ndarray | None, rep: np.ndarray
+) -> list[np.ndarray]:
+    """The stage's sort columns per unit (text as sorted codes), for systematic selection."""
+    keys = []
+    for c in st.sort:
+        vals = _column_values(frame, c, rep if rows is None else rows[rep])
+        keys.append(pd.factorize(vals, sort=True)[0] if vals.dtype == object else vals)
+    return keys
+
+
+def _keep_selected(
+    prep: _Prepared,
+    k: int,
+    method: str,
+    state: _Drawn,
+    units: _Units,
+    groups: _Groups,
+    sel_u: np.ndarray,
+    pik_u: np.ndarray,
+    hits_u: np.ndarray | None,
+) -> None:
+    """Keep the rows of the selected units with their pi_k and fpc_k (= N_g of the unit's group);
+    the selected units become the parents of the next stage."""
+    if units.last:
+        keep = np.flatnonzero(sel_u)
+        pik_rows, fpc_rows = pik_u[keep], groups.N[groups.pg[keep]]
+        if method == "srswr":
+            state.hits_rows = hits_u[keep]
+    else:
+        if k == 0 and prep.runs1 is not None:  # selected clusters' rows, in row order
+            keep = prep.runs1.rows(np.flatnonzero(sel_u))
+        else:
+            keep = np.flatnonzero(sel_u[units.cidx_of_row])
+        ck = units.cidx_of_row[keep]
+        pik_rows, fpc_rows = pik_u[ck], groups.N[groups.pg[ck]]
+        state.parent_row = units.ucol[keep]
+    state.rows = keep if state.rows is None else state.rows[keep]
+    state.pis = [p[keep] for p in state.pis] + [pik_rows]
+    state.fpcs = [f[keep] for f in state.fpcs] + [fpc_rows]
+
+
+def _stage_summary(
+    design: Design, k: int, groups: _Groups, sel_u: np.ndarray, pik_u: np.ndarray
+) -> dict[str, Any]:
+    """design.json's entry of stage ``k``: method, parents, units and the sum of pi_k."""
+    st = design.stages[k]
+    return {
+        "stage": k + 1,
+        "unit": st.unit or design.id_column,
+        "method": st.method,
+        "size": st.size if st.method == "pps_systematic" else None,
+        "sort": list(st.sort),
+        "n_per_parent": None if k == 0 else (None if st.method == "all" else st.n),
+        "parents": int(groups.codes.size),
+        "population_units": int(groups.N.sum()),
+        "selected_units": int(sel_u.sum()),
+        "take_all_units": int((sel_u & (pik_u >= 1 - EPS)).sum())
+        if st.method == "pps_systematic"
+        else None,
+        "pi_sum": float(pik_u.sum()),
+    }
 
 
 def _sample_table(
