@@ -319,15 +319,19 @@ def fit_pls(
     # cross-loadings: corr(x_i, Y_k) = cov / (sd_i * 1)
     cross = (Suse @ W) / np.sqrt(np.diag(Suse))[:, None]
     lv, items = arr.constructs, arr.items
+    est = _estimates_table(spec, arr, cross, Bm)
+    effects = _effects_table(lv, Bm, T)
     ow = _outer_weights_table(arr, W, sd, cross, standardized)
+    scores = pd.DataFrame(Y, columns=lv)
+    gof = _gof(arr, cross, r2)
     adm = pls_admissibility(ow, bool(conv[0]), int(iters[0]), maxiter, Rx, R)
     return PLSResult(
         spec=spec,
-        estimates=_estimates_table(spec, arr, cross, Bm),
+        estimates=est,
         r2=pd.Series(r2, index=lv, name="r2"),
-        effects=_effects_table(lv, Bm, T),
+        effects=effects,
         outer_weights=ow,
-        scores=pd.DataFrame(Y, columns=lv),
+        scores=scores,
         admissibility=adm,
         loadings=pd.DataFrame(cross, index=items, columns=lv),
         lv_cor=pd.DataFrame(R, index=lv, columns=lv),
@@ -347,7 +351,7 @@ def fit_pls(
             "missing": missing,
             "n_dropped": int((~keep).sum()),
             "min_pairwise_n": pair_min,
-            "gof": _gof(arr, cross, r2),
+            "gof": gof,
         },
     )
 

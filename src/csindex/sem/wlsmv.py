@@ -423,22 +423,25 @@ def wlsmv_tables(res: WLSMVResults, data: pd.DataFrame) -> dict[str, Any]:
     table["ci_lower"] = table["est"] - z * table["se"]
     table["ci_upper"] = table["est"] + z * table["se"]
     std = est[["lhs", "op", "rhs"]].assign(est_std=est["std_all"])
+    effects = _effects(spec, est)
     resid = est[(est.op == "~~") & (est.lhs == est.rhs) & est.lhs.isin(spec.items)]
+    r2 = _r2_table(res, resid)
     fs = _factor_scores(res, data)
     q = measurement_quality(
         spec, fs.item_cor, fs.cross, fs.outer_weights.set_index("item")["weight"], fs.lv_cor
     )
+    adm = _admissibility(res, resid)
     return {
         "estimates": table,
         "standardized": std,
-        "effects": _effects(spec, est),
-        "r2": _r2_table(res, resid),
+        "effects": effects,
+        "r2": r2,
         "quality": q,
         "outer_weights": fs.outer_weights,
         "scores": fs.scores,
         "used": np.ones(len(data), dtype=bool),
         "fit": _fit_table(res),
-        "admissibility": _admissibility(res, resid),
+        "admissibility": adm,
     }
 
 
