@@ -101,6 +101,15 @@ def test_negative_replicate_weight_names_the_column(mobi, full):
         cb.cbsem_replicates(mobi, full.spec, rw, full)
 
 
+def test_bad_replicate_weight_message_shows_a_plain_number(mobi, full):
+    rw = pd.DataFrame({"rep_001": np.ones(len(mobi)), "rep_002": np.ones(len(mobi))})
+    rw.loc[3, "rep_002"] = -1.0
+    with pytest.raises(InputError) as err:
+        cb.cbsem_replicates(mobi, full.spec, rw, full)
+    assert "replicate weight -1.0 not allowed" in str(err.value)
+    assert "np.float64" not in str(err.value)
+
+
 def test_analytic_hessian_matches_numerical_hessian():
     rng = np.random.default_rng(5)
     n = 300

@@ -76,6 +76,15 @@ def test_negative_weight_is_rejected_with_row(mobi, spec) -> None:
         fit_pls(mobi, spec, weights=w)
 
 
+def test_negative_weight_message_shows_a_plain_number(mobi, spec) -> None:
+    w = np.ones(len(mobi))
+    w[9] = -1
+    with pytest.raises(InputError) as err:
+        fit_pls(mobi, spec, weights=w)
+    assert "weight -1.0 is not allowed" in str(err.value)
+    assert "np.float64" not in str(err.value)
+
+
 def test_missing_item_column_named(mobi, spec) -> None:
     with pytest.raises(InputError, match="PERQ3"):
         fit_pls(mobi.drop(columns="PERQ3"), spec, file="responses.parquet")

@@ -390,19 +390,10 @@ def index_tables(
         data, spec, weights=weights, model_cfg=mcfg, options=opt, instrument=instrument
     )
     keep, used, wu, scale, by = rows.keep, rows.used, rows.weights, rows.scale, rows.by
-
     weight_type = str(outer_weights["weight_type"].iloc[0])
     raw_w = outer_weights.set_index("item")["weight_raw"].to_dict()
-    idx = acsi_index(used, spec, raw_w, scale, wu, by)
-    idx["weights"] = weight_type
-    idx["survey_weights"] = weights_desc
-    level = opt.level
-    idx["se"] = np.nan
-    idx["ci_lower"] = np.nan
-    idx["ci_upper"] = np.nan
-    idx["se_method"] = "none"
-    z = norm.ppf(0.5 + level / 2)
-
+    idx = _index_table(rows, spec, raw_w, weight_type, weights_desc)
+    z = norm.ppf(0.5 + opt.level / 2)
     methods = {}
     how = bootstrap_index_columns(idx, bootstrap_ci)
     if how is not None:
@@ -426,20 +417,46 @@ def index_tables(
         idx["ci_lower_replicate"] = idx["index"] - z * idx["se_replicate"]
         idx["ci_upper_replicate"] = idx["index"] + z * idx["se_replicate"]
         methods["replicate"] = ("se_replicate", "ci_lower_replicate", "ci_upper_replicate", how)
+    se_method = _choose_se(idx, methods, opt.se)
+    table = _ipa_table(idx, used, spec, outer_weights, effects, raw_w, scale, wu, opt)
+    table["weights"] = weight_type
+    return IndexTables(csi=idx, ipa=table, se_method=se_method, skipped_by=rows.skipped_by)
 
+
+def _index_table(
+    rows: IndexRows, spec: ModelSpec, raw_w: dict, weight_type: str, weights_desc: str
+) -> pd.DataFrame:
+    """The ACSI index of every construct (overall and by group) with empty SE/CI columns."""
+    idx = acsi_index(rows.used, spec, raw_w, rows.scale, rows.weights, rows.by)
+    idx["weights"] = weight_type
+    idx["survey_weights"] = weights_desc
+    idx["se"] = np.nan
+    idx["ci_lower"] = np.nan
+    idx["ci_upper"] = np.nan
+    idx["se_method"] = "none"
+    return idx
+
+
+def _choose_se(idx: pd.DataFrame, methods: dict[str, tuple[str, str, str, str]], se: str) -> str:
+    """Fill se, ci_lower, ci_upper and se_method of ``idx`` from the first method of
+    ``SE_ORDER[se]`` that ran; returns its description ("none" without one)."""
     se_method = "none"
-    for m in SE_ORDER[opt.se]:
+    for m in SE_ORDER[se]:
         if m in methods:
             c_se, c_lo, c_hi, se_method = methods[m]
             idx["se"], idx["ci_lower"], idx["ci_upper"] = idx[c_se], idx[c_lo], idx[c_hi]
             idx["se_method"] = se_method
             break
+    return se_method
 
+
+def _ipa_table(idx, used, spec, outer_weights, effects, raw_w, scale, wu, opt) -> pd.DataFrame:
+    """The importance-performance table (:func:`ipa`) from the overall index and item means."""
     shares = index_shares(raw_w, spec, scale)
     overall = idx[idx["group_var"] == "overall"].set_index("construct")["index"]
     perf = item_performance(used, spec, scale, wu)
     ow = outer_weights
-    table = ipa(
+    return ipa(
         effects,
         spec,
         shares,
@@ -450,5 +467,3 @@ def index_tables(
         items=opt.items,
         k=(ow["weight_raw"] * ow["loading_raw"]).groupby(ow["construct"]).sum().to_dict(),
     )
-    table["weights"] = weight_type
-    return IndexTables(csi=idx, ipa=table, se_method=se_method, skipped_by=rows.skipped_by)

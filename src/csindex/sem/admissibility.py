@@ -90,69 +90,98 @@ def check_admissibility(
             f"after {iterations} iterations); the estimates are not a maximum of the likelihood."
         )
     try:
-        for k, it in enumerate(items):
-            v = Theta[k, k]
-            if it in fixed_zero_items:
-                continue
-            if not np.isfinite(v) or v < 0:
-                adm.heywood.append(it)
-                msgs.append(f"Heywood case: the error variance of item {it} is negative ({v:.4g}).")
-        for k, c in enumerate(constructs):
-            v = Psi[k, k]
-            if not np.isfinite(v) or v < 0:
-                adm.heywood.append(c)
-                msgs.append(
-                    f"Heywood case: the (disturbance) variance of construct {c} is negative "
-                    f"({v:.4g})."
-                )
-        dS = np.sqrt(np.clip(np.diag(Sigma), 1e-300, None))
-        dC = np.sqrt(np.clip(np.diag(C), 1e-300, None))
-        std_load = Lambda * dC[None, :] / dS[:, None]
-        for i, j in zip(*np.nonzero(np.abs(std_load) > 1.0 + 1e-8), strict=True):
-            adm.heywood.append(f"{constructs[j]}=~{items[i]}")
-            msgs.append(
-                f"Heywood case: the standardized loading of {items[i]} on {constructs[j]} is "
-                f"{std_load[i, j]:.3f}, beyond 1 in absolute value."
-            )
-        keep = [k for k, it in enumerate(items) if it not in fixed_zero_items]
-        for name, mat, what in (
-            ("latent covariance", C, "covariance matrix of the latent variables"),
-            # zero error variances fixed on purpose (single indicators) are allowed
-            ("error covariance", Theta[np.ix_(keep, keep)], "error covariance matrix of the items"),
-            ("implied covariance", Sigma, "model-implied covariance matrix of the items"),
-        ):
-            if mat.size and not _is_pd(mat):
-                adm.not_positive_definite.append(name)
-                msgs.append(f"The {what} is not positive definite.")
-        corr = C / np.outer(dC, dC)
-        m = len(constructs)
-        for i in range(m):
-            for j in range(i + 1, m):
-                r = corr[i, j]
-                if np.isfinite(r) and abs(r) > correlation_limit:
-                    adm.near_unidentified.append(f"{constructs[i]}~~{constructs[j]}")
-                    msgs.append(
-                        f"Nearly unidentified: the latent variables {constructs[i]} and "
-                        f"{constructs[j]} correlate {r:.3f} (above {correlation_limit}); the "
-                        "data cannot tell them apart and their paths are unstable."
-                    )
+        _negative_variances(adm, items, constructs, Psi, Theta, fixed_zero_items)
+        dC = _standardized_loadings(adm, items, constructs, Lambda, C, Sigma)
+        _positive_definite(adm, items, C, Theta, Sigma, fixed_zero_items)
+        _latent_correlations(adm, constructs, C, dC, correlation_limit)
         if information is not None:
-            if not np.all(np.isfinite(information)):
-                ev_min, cond = float("nan"), float("inf")
-            else:
-                ev = np.linalg.eigvalsh((information + information.T) / 2)
-                ev_min = float(ev[0])
-                cond = float(ev[-1] / ev[0]) if ev[0] > 0 else float("inf")
-            if not np.isfinite(cond) or cond > 1e12:
-                adm.near_unidentified.append("information matrix")
-                msgs.append(
-                    "The information matrix is (nearly) singular (smallest eigenvalue "
-                    f"{ev_min:.2e}); the model may not be identified and standard errors are not "
-                    "trustworthy."
-                )
+            _information_check(adm, information)
     except Exception as e:  # pragma: no cover - the checks must never crash a run
         msgs.append(f"The admissibility checks could not be completed: {e}")
     return adm
+
+
+def _negative_variances(adm: Admissibility, items, constructs, Psi, Theta, fixed_zero_items):
+    """Heywood cases: negative item error variances (not fixed at 0) and latent variances."""
+    msgs = adm.messages
+    for k, it in enumerate(items):
+        v = Theta[k, k]
+        if it in fixed_zero_items:
+            continue
+        if not np.isfinite(v) or v < 0:
+            adm.heywood.append(it)
+            msgs.append(f"Heywood case: the error variance of item {it} is negative ({v:.4g}).")
+    for k, c in enumerate(constructs):
+        v = Psi[k, k]
+        if not np.isfinite(v) or v < 0:
+            adm.heywood.append(c)
+            msgs.append(
+                f"Heywood case: the (disturbance) variance of construct {c} is negative ({v:.4g})."
+            )
+
+
+def _standardized_loadings(adm: Admissibility, items, constructs, Lambda, C, Sigma) -> np.ndarray:
+    """Heywood cases: standardized loadings Lambda sd(eta) / sd(x) beyond 1 in absolute value;
+    returns the latent standard deviations."""
+    dS = np.sqrt(np.clip(np.diag(Sigma), 1e-300, None))
+    dC = np.sqrt(np.clip(np.diag(C), 1e-300, None))
+    std_load = Lambda * dC[None, :] / dS[:, None]
+    for i, j in zip(*np.nonzero(np.abs(std_load) > 1.0 + 1e-8), strict=True):
+        adm.heywood.append(f"{constructs[j]}=~{items[i]}")
+        adm.messages.append(
+            f"Heywood case: the standardized loading of {items[i]} on {constructs[j]} is "
+            f"{std_load[i, j]:.3f}, beyond 1 in absolute value."
+        )
+    return dC
+
+
+def _positive_definite(adm: Admissibility, items, C, Theta, Sigma, fixed_zero_items) -> None:
+    """The latent, error (without the items fixed at 0) and implied covariance matrices are PD."""
+    keep = [k for k, it in enumerate(items) if it not in fixed_zero_items]
+    for name, mat, what in (
+        ("latent covariance", C, "covariance matrix of the latent variables"),
+        # zero error variances fixed on purpose (single indicators) are allowed
+        ("error covariance", Theta[np.ix_(keep, keep)], "error covariance matrix of the items"),
+        ("implied covariance", Sigma, "model-implied covariance matrix of the items"),
+    ):
+        if mat.size and not _is_pd(mat):
+            adm.not_positive_definite.append(name)
+            adm.messages.append(f"The {what} is not positive definite.")
+
+
+def _latent_correlations(
+    adm: Admissibility, constructs, C, dC: np.ndarray, correlation_limit: float
+) -> None:
+    """Near-unidentification: latent correlations above ``correlation_limit``."""
+    corr = C / np.outer(dC, dC)
+    m = len(constructs)
+    for i in range(m):
+        for j in range(i + 1, m):
+            r = corr[i, j]
+            if np.isfinite(r) and abs(r) > correlation_limit:
+                adm.near_unidentified.append(f"{constructs[i]}~~{constructs[j]}")
+                adm.messages.append(
+                    f"Nearly unidentified: the latent variables {constructs[i]} and "
+                    f"{constructs[j]} correlate {r:.3f} (above {correlation_limit}); the "
+                    "data cannot tell them apart and their paths are unstable."
+                )
+
+
+def _information_check(adm: Admissibility, information: np.ndarray) -> None:
+    """Near-unidentification: an information matrix with condition number above 1e12."""
+    if not np.all(np.isfinite(information)):
+        ev_min, cond = float("nan"), float("inf")
+    else:
+        ev = np.linalg.eigvalsh((information + information.T) / 2)
+        ev_min = float(ev[0])
+        cond = float(ev[-1] / ev[0]) if ev[0] > 0 else float("inf")
+    if not np.isfinite(cond) or cond > 1e12:
+        adm.near_unidentified.append("information matrix")
+        adm.messages.append(
+            "The information matrix is (nearly) singular (smallest eigenvalue "
+            f"{ev_min:.2e}); the model may not be identified and standard errors are not "
+            "trustworthy."
+        )
 
 
 def batch_flags(

@@ -144,20 +144,7 @@ def measurement_invariance(
     ``group.partial``). Each level starts from the previous level's estimates.
     """
     levels = list(levels)
-    order = list(LEVELS)
-    bad = [lv for lv in levels if lv not in LEVELS]
-    if bad:
-        raise ConfigError(
-            f"invariance level {bad[0]!r} not allowed; allowed: {', '.join(order)}",
-            key="model.invariance",
-        )
-    if not levels or [order.index(lv) for lv in levels] != sorted(
-        order.index(lv) for lv in set(levels)
-    ):
-        raise ConfigError(
-            f"invariance levels {levels} must be distinct and in the order {' -> '.join(order)}",
-            key="model.invariance",
-        )
+    _check_levels(levels)
     rule = rule or InvarianceRule()
     fits: dict[str, MultiGroupResult] = {}
     prev = None
@@ -175,36 +162,62 @@ def measurement_invariance(
             file=file,
         )
         fits[lv] = res
-        f = res.fit
-        row = {k: f[k] for k in COLUMNS if k in f}
-        row["level"] = lv
-        row.update(
-            delta_chisq=np.nan,
-            delta_df=np.nan,
-            delta_pvalue=np.nan,
-            delta_cfi=np.nan,
-            delta_rmsea=np.nan,
-            holds=pd.NA,
-            test="standard" if res.se_type == "standard" else "Satorra-Bentler (2001) scaled",
-        )
-        if prev is not None:
-            pf = prev.fit
-            scaling = None
-            if res.se_type == "robust":
-                scaling = (pf["chisq_scaling_factor"], f["chisq_scaling_factor"])
-            d, ddf, pv = lrt_difference((pf["chisq"], f["chisq"]), (pf["df"], f["df"]), scaling)
-            row.update(
-                delta_chisq=d,
-                delta_df=ddf,
-                delta_pvalue=pv,
-                delta_cfi=f["cfi"] - pf["cfi"],
-                delta_rmsea=f["rmsea"] - pf["rmsea"],
-            )
-            row["holds"] = rule.holds(row["delta_cfi"], row["delta_rmsea"])
-        rows.append(row)
+        rows.append(_level_row(lv, res, prev, rule))
         prev = res
     table = pd.DataFrame(rows)[COLUMNS + ["delta_cfi", "delta_rmsea", "holds", "test"]]
     return InvarianceResult(levels=levels, fits=fits, table=table, rule=rule)
+
+
+def _check_levels(levels: list[str]) -> None:
+    """The levels are known, distinct and in the order configural, metric, scalar, strict."""
+    order = list(LEVELS)
+    bad = [lv for lv in levels if lv not in LEVELS]
+    if bad:
+        raise ConfigError(
+            f"invariance level {bad[0]!r} not allowed; allowed: {', '.join(order)}",
+            key="model.invariance",
+        )
+    if not levels or [order.index(lv) for lv in levels] != sorted(
+        order.index(lv) for lv in set(levels)
+    ):
+        raise ConfigError(
+            f"invariance levels {levels} must be distinct and in the order {' -> '.join(order)}",
+            key="model.invariance",
+        )
+
+
+def _level_row(
+    lv: str, res: MultiGroupResult, prev: MultiGroupResult | None, rule: InvarianceRule
+) -> dict:
+    """The table row of one level: its fit and, against the previous level, the (scaled)
+    chi-square difference test, delta CFI, delta RMSEA and the verdict."""
+    f = res.fit
+    row = {k: f[k] for k in COLUMNS if k in f}
+    row["level"] = lv
+    row.update(
+        delta_chisq=np.nan,
+        delta_df=np.nan,
+        delta_pvalue=np.nan,
+        delta_cfi=np.nan,
+        delta_rmsea=np.nan,
+        holds=pd.NA,
+        test="standard" if res.se_type == "standard" else "Satorra-Bentler (2001) scaled",
+    )
+    if prev is not None:
+        pf = prev.fit
+        scaling = None
+        if res.se_type == "robust":
+            scaling = (pf["chisq_scaling_factor"], f["chisq_scaling_factor"])
+        d, ddf, pv = lrt_difference((pf["chisq"], f["chisq"]), (pf["df"], f["df"]), scaling)
+        row.update(
+            delta_chisq=d,
+            delta_df=ddf,
+            delta_pvalue=pv,
+            delta_cfi=f["cfi"] - pf["cfi"],
+            delta_rmsea=f["rmsea"] - pf["rmsea"],
+        )
+        row["holds"] = rule.holds(row["delta_cfi"], row["delta_rmsea"])
+    return row
 
 
 __all__ = [

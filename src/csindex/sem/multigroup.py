@@ -42,8 +42,6 @@ from ..errors import ConfigError, InputError
 from .cbsem import (
     BETA,
     LAM,
-    Structure,
-    build_structure,
     equal_weights,
     implied,
     weighted_cov,
@@ -53,128 +51,10 @@ from .cbsem import element_vectors as _element_vectors
 from .cbsem import gradient_information as _cov_grad_info
 from .cbsem import prepare_items as _prepare_items
 from .cbsem import simple_start as _start_cov
+from .multigroup_structure import GROUP_EQUAL, MGStructure, build_mg_structure
 from .spec import ModelSpec
 
-GROUP_EQUAL = (
-    "loadings",
-    "intercepts",
-    "means",
-    "regressions",
-    "residuals",
-    "residual.covariances",
-    "lv.variances",
-    "lv.covariances",
-)
 Z975 = float(stats.norm.ppf(0.975))
-
-
-@dataclass
-class MGStructure:
-    """Free parameters of a multi-group model: the covariance structure ``st`` of one group
-    and, per group, the global index of each of its parameters (-1 = fixed at 0)."""
-
-    st: Structure
-    groups: list[str]
-    cov_map: np.ndarray  # (G, st.q)
-    nu_map: np.ndarray  # (G, p)
-    al_map: np.ndarray  # (G, m)
-    q: int
-    group_equal: tuple[str, ...]
-    group_partial: tuple[str, ...]
-
-    @property
-    def G(self) -> int:
-        return len(self.groups)
-
-
-def _norm_key(s: str) -> str:
-    return "".join(str(s).split())
-
-
-def _category(lhs: str, op: str, rhs: str, st: Structure) -> str:
-    if op == "=~":
-        return "loadings"
-    if op == "~":
-        return "regressions"
-    items = set(st.items)
-    if lhs in items and rhs in items:
-        return "residuals" if lhs == rhs else "residual.covariances"
-    if lhs not in items and rhs not in items:
-        return "lv.variances" if lhs == rhs else "lv.covariances"
-    return "construct-item covariances"
-
-
-def build_mg_structure(
-    spec: ModelSpec,
-    groups: Sequence[str],
-    group_equal: Sequence[str] = (),
-    group_partial: Sequence[str] = (),
-    item_variances: dict[str, float] | None = None,
-) -> MGStructure:
-    """The parameters of ``spec`` fitted in every group with the equality constraints of
-    ``group_equal`` except the parameters in ``group_partial``."""
-    bad = [x for x in group_equal if x not in GROUP_EQUAL]
-    if bad:
-        raise ConfigError(
-            f"group.equal {bad[0]!r} not allowed; allowed: {', '.join(GROUP_EQUAL)}",
-            key="model.group_equal",
-        )
-    st = build_structure(spec, item_variances)
-    partial = {_norm_key(x) for x in group_partial}
-    known = {
-        f"{a}{o}{b}"
-        for a, o, b in zip(st.table["lhs"], st.table["op"], st.table["rhs"], strict=True)
-    }
-    known |= {f"{x}~1" for x in st.items + st.constructs}
-    unknown = [x for x in group_partial if _norm_key(x) not in known]
-    if unknown:
-        raise ConfigError(
-            f"group.partial {unknown[0]!r} is not a parameter of the model (write it as "
-            "'visual =~ x2' or 'x3 ~ 1')",
-            key="model.group_partial",
-        )
-    eq = set(group_equal)
-    G = len(groups)
-    first = st.table[st.table["free"] >= 0].drop_duplicates("free").sort_values("free")
-    cov_map = np.empty((G, st.q), dtype=int)
-    nxt = 0
-    for j, (lhs, op, rhs, lab) in enumerate(
-        zip(first["lhs"], first["op"], first["rhs"], first["label"], strict=True)
-    ):
-        shared = bool(lab) or (
-            _category(lhs, op, rhs, st) in eq and f"{lhs}{op}{rhs}" not in partial
-        )
-        for g in range(G):
-            if g == 0 or not shared:
-                cov_map[g, j] = nxt
-                nxt += 1
-            else:
-                cov_map[g, j] = cov_map[0, j]
-    nu_map = np.empty((G, st.p), dtype=int)
-    for i, it in enumerate(st.items):
-        shared = "intercepts" in eq and f"{it}~1" not in partial
-        for g in range(G):
-            if g == 0 or not shared:
-                nu_map[g, i] = nxt
-                nxt += 1
-            else:
-                nu_map[g, i] = nu_map[0, i]
-    al_map = np.full((G, st.m), -1, dtype=int)
-    if "intercepts" in eq and "means" not in eq:
-        for g in range(1, G):
-            for k in range(st.m):
-                al_map[g, k] = nxt
-                nxt += 1
-    return MGStructure(
-        st=st,
-        groups=list(groups),
-        cov_map=cov_map,
-        nu_map=nu_map,
-        al_map=al_map,
-        q=nxt,
-        group_equal=tuple(group_equal),
-        group_partial=tuple(group_partial),
-    )
 
 
 @dataclass
@@ -379,6 +259,48 @@ def fit_multigroup(
     auto/None (robust with informative weights). ``start``: a fit of the same model (e.g. the
     previous invariance level) to start from.
     """
+    se, weights = _se_and_weights(data, weights, se)
+    spec.validate()
+    groups, gi = split_groups(data, group, file)
+    gdata, weighted = _group_data(data, spec, group, groups, gi, weights, file)
+    N = float(sum(gd.n for gd in gdata))
+    S0 = gdata[0].S
+    mg = build_mg_structure(
+        spec,
+        groups,
+        group_equal,
+        group_partial,
+        {it: S0[k, k] for k, it in enumerate(spec.items)},
+    )
+    z = _start_values(mg, spec, gdata, start)
+    z, F, grad, info, iters = _optimise(mg, z, gdata, N, gtol=gtol, max_iter=max_iter)
+    gmax = float(np.abs(grad).max()) if grad is not None else float("inf")
+    converged = bool(np.isfinite(gmax) and gmax < max(gtol * 100, 1e-7))
+    vcov, bread, meat = _vcov(mg, z, gdata, N, info, se)
+    se_z = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    estimates = _estimates(mg, z, se_z)
+    fit = _fit_measures(mg, z, gdata, N, F)
+    if se == "robust" and fit["df"] > 0:
+        _add_mlr_scaling(fit, bread, meat, gdata)
+    return MultiGroupResult(
+        spec=spec,
+        structure=mg,
+        z=z,
+        vcov=vcov,
+        estimates=estimates,
+        fit=fit,
+        se_type=se,
+        weighted=weighted,
+        n={lab: int(gd.n) for lab, gd in zip(groups, gdata, strict=True)},
+        converged=converged,
+        gradient_max=gmax,
+        iterations=iters,
+    )
+
+
+def _se_and_weights(data: pd.DataFrame, weights, se: str | None) -> tuple[str, Any]:
+    """The SE type (auto: robust with informative weights) and the weights (None when all
+    equal)."""
     if se not in (None, "auto", "standard", "robust"):
         raise ConfigError(
             f"se {se!r} not allowed; allowed: auto, standard, robust", key="model.cbsem.se"
@@ -387,8 +309,19 @@ def fit_multigroup(
         weights = None
     if se is None or se == "auto":
         se = "robust" if weights is not None else "standard"
-    spec.validate()
-    groups, gi = split_groups(data, group, file)
+    return se, weights
+
+
+def _group_data(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    group: str,
+    groups: list[str],
+    gi: np.ndarray,
+    weights,
+    file: str | None,
+) -> tuple[list[_GroupData], bool]:
+    """Complete rows of every group with their weighted moments; whether the fit is weighted."""
     X, w, ok, n = _prepare_items(data, spec, weights, file=file)
     gi = gi[ok]
     gdata: list[_GroupData] = []
@@ -407,15 +340,14 @@ def fit_multigroup(
         mu, S = weighted_cov(Xg, wg)
         n_g = float(ng) if wg is None else float(wg.sum())
         gdata.append(_GroupData(Xg, wg, n_g, mu, S, float(np.linalg.slogdet(S)[1])))
-    N = float(sum(gd.n for gd in gdata))
-    S0 = gdata[0].S
-    mg = build_mg_structure(
-        spec,
-        groups,
-        group_equal,
-        group_partial,
-        {it: S0[k, k] for k, it in enumerate(spec.items)},
-    )
+    return gdata, w is not None
+
+
+def _start_values(
+    mg: MGStructure, spec: ModelSpec, gdata: list[_GroupData], start: MultiGroupResult | None
+) -> np.ndarray:
+    """Start: the previous fit ``start`` of the same model, else each group's own ML fit (the
+    configural solution), else moment-based values; group 1's values win for shared ones."""
     st = mg.st
     z = np.zeros(mg.q)
     for g in reversed(range(mg.G)):  # group 1's values win for shared parameters
@@ -441,9 +373,14 @@ def fit_multigroup(
                     z[mg.cov_map[g]] = one.theta
             except (InputError, ConfigError, np.linalg.LinAlgError):
                 pass  # keep the moment-based start
-    z, F, grad, info, iters = _optimise(mg, z, gdata, N, gtol=gtol, max_iter=max_iter)
-    gmax = float(np.abs(grad).max()) if grad is not None else float("inf")
-    converged = bool(np.isfinite(gmax) and gmax < max(gtol * 100, 1e-7))
+    return z
+
+
+def _vcov(mg: MGStructure, z: np.ndarray, gdata: list[_GroupData], N: float, info, se: str):
+    """vcov of z: (N I)^-1 (standard) or the sandwich B^-1 M B^-1 with B = N/2 x the numeric
+    Hessian and M the case-score meat (robust); returns vcov, bread and meat (None if
+    standard)."""
+    bread = meat = None
     with np.errstate(all="ignore"):
         if se == "standard":
             information = N * info
@@ -459,30 +396,19 @@ def fit_multigroup(
                 vcov = binv @ meat @ binv
             except np.linalg.LinAlgError:
                 vcov = np.full((mg.q, mg.q), np.nan)
-    se_z = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    estimates = _estimates(mg, z, se_z)
-    fit = _fit_measures(mg, z, gdata, N, F)
-    if se == "robust" and fit["df"] > 0:
-        with np.errstate(all="ignore"):
-            h0 = float(np.trace(np.linalg.solve(bread, meat)))
-            h1 = sum(_h1_trace(gd) for gd in gdata)
-        c = (h1 - h0) / fit["df"]
-        fit["chisq_scaling_factor"] = float(c) if c > 0 else float("nan")
-        fit["chisq_scaled"] = fit["chisq"] / fit["chisq_scaling_factor"]
-    return MultiGroupResult(
-        spec=spec,
-        structure=mg,
-        z=z,
-        vcov=vcov,
-        estimates=estimates,
-        fit=fit,
-        se_type=se,
-        weighted=w is not None,
-        n={lab: int(gd.n) for lab, gd in zip(groups, gdata, strict=True)},
-        converged=converged,
-        gradient_max=gmax,
-        iterations=iters,
-    )
+    return vcov, bread, meat
+
+
+def _add_mlr_scaling(
+    fit: dict[str, float], bread: np.ndarray, meat: np.ndarray, gdata: list[_GroupData]
+) -> None:
+    """MLR scaling factor c = (sum_g tr(A1_g^-1 B1_g) - tr(A0^-1 B0)) / df and chi2 / c."""
+    with np.errstate(all="ignore"):
+        h0 = float(np.trace(np.linalg.solve(bread, meat)))
+        h1 = sum(_h1_trace(gd) for gd in gdata)
+    c = (h1 - h0) / fit["df"]
+    fit["chisq_scaling_factor"] = float(c) if c > 0 else float("nan")
+    fit["chisq_scaled"] = fit["chisq"] / fit["chisq_scaling_factor"]
 
 
 def _h1_trace(gd: _GroupData) -> float:

@@ -310,6 +310,43 @@ def ordinal_stats(
     codes, cats = _codes(data, items, file)
     n = len(data)
     p = len(items)
+    ths, th_sc = _thresholds(codes, cats, n)
+    nth = int(sum(len(t) for t in ths))
+    th_start = np.cumsum([0] + [len(t) for t in ths])
+    pairs = [(i, j) for j in range(p) for i in range(j + 1, p)]
+    pstar = len(pairs)
+    R = np.eye(p)
+    sc_cor = np.zeros((n, pstar))
+    a21 = np.zeros((pstar, nth))
+    std = [np.std(c.astype(float)) for c in codes]
+    for k, (i, j) in enumerate(pairs):
+        rho, sc_cor[:, k], g_i, g_j = _pair_statistics(
+            codes[i], codes[j], len(cats[i]), len(cats[j]), ths[i], ths[j], std[i], std[j]
+        )
+        R[i, j] = R[j, i] = rho
+        a21[k, th_start[i] : th_start[i + 1]] = g_i
+        a21[k, th_start[j] : th_start[j + 1]] = g_j
+    nacov = _nacov(th_sc, sc_cor, a21, th_start, n)
+    names = [f"{items[i]}|t{k + 1}" for i in range(p) for k in range(len(ths[i]))]
+    names += [f"{items[i]}~~{items[j]}" for i, j in pairs]
+    stats_vec = np.concatenate([np.concatenate(ths), [R[i, j] for i, j in pairs]])
+    return OrdinalStats(
+        items=items,
+        categories=cats,
+        thresholds=ths,
+        polychoric=R,
+        stats=stats_vec,
+        names=names,
+        nacov=nacov,
+        n=n,
+    )
+
+
+def _thresholds(
+    codes: list[np.ndarray], cats: list[np.ndarray], n: int
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Thresholds tau_k = Phi^-1(P(y <= k)) of every item and their casewise scores
+    (1{y=k} phi(tau_k) - 1{y=k+1} phi(tau_k)) / P(y)."""
     ths, th_sc = [], []
     for y, u in zip(codes, cats, strict=True):
         K = len(u)
@@ -326,61 +363,58 @@ def ordinal_stats(
         dn = y > 0
         s[rows[dn], y[dn] - 1] -= dens[y[dn] - 1]
         th_sc.append(s / pk[:, None])
-    nth = int(sum(len(t) for t in ths))
-    th_start = np.cumsum([0] + [len(t) for t in ths])
-    pairs = [(i, j) for j in range(p) for i in range(j + 1, p)]
-    pstar = len(pairs)
-    R = np.eye(p)
-    sc_cor = np.zeros((n, pstar))
-    a21 = np.zeros((pstar, nth))
-    std = [np.std(c.astype(float)) for c in codes]
-    for k, (i, j) in enumerate(pairs):
-        yi, yj = codes[i], codes[j]
-        Ki, Kj = len(cats[i]), len(cats[j])
-        freq = np.bincount(yi * Kj + yj, minlength=Ki * Kj).reshape(Ki, Kj)
-        if std[i] == 0 or std[j] == 0:
-            start = 0.0
-        else:
-            start = float(np.corrcoef(yi, yj)[0, 1])
-        rho = _polychoric(freq, ths[i], ths[j], start)
-        R[i, j] = R[j, i] = rho
-        pi, dpi = _pair_tables(rho, ths[i], ths[j])
-        # casewise score of rho and the bivariate likelihood's threshold scores (per cell)
-        srho = dpi / pi
-        sc_cor[:, k] = srho[yi, yj]
-        r = np.sqrt(1 - rho * rho)
-        ti = np.concatenate((ths[i], [_BIG]))  # upper bound z1 of category a
-        tj = np.concatenate((ths[j], [_BIG]))
-        tli = np.concatenate(([-_BIG], ths[i]))  # lower bound z2
-        tlj = np.concatenate(([-_BIG], ths[j]))
-        # d/d(upper and lower threshold of y1) of the cell probability
-        d_i1 = _dnorm(ti)[:, None] * (
-            _phi((tj[None, :] - rho * ti[:, None]) / r)
-            - _phi((tlj[None, :] - rho * ti[:, None]) / r)
-        )
-        d_i2 = _dnorm(tli)[:, None] * (
-            _phi((tj[None, :] - rho * tli[:, None]) / r)
-            - _phi((tlj[None, :] - rho * tli[:, None]) / r)
-        )
-        d_j1 = _dnorm(tj)[None, :] * (
-            _phi((ti[:, None] - rho * tj[None, :]) / r)
-            - _phi((tli[:, None] - rho * tj[None, :]) / r)
-        )
-        d_j2 = _dnorm(tlj)[None, :] * (
-            _phi((ti[:, None] - rho * tlj[None, :]) / r)
-            - _phi((tli[:, None] - rho * tlj[None, :]) / r)
-        )
-        # A21 entries: sum over cells of n_ab * srho_ab * dx_th_ab
-        wcell = freq * srho / pi
-        # threshold k of y1 is the upper bound of category k and the lower bound of k+1
-        g_i = np.sum(wcell[:-1, :] * d_i1[:-1, :], axis=1) - np.sum(
-            wcell[1:, :] * d_i2[1:, :], axis=1
-        )
-        g_j = np.sum(wcell[:, :-1] * d_j1[:, :-1], axis=0) - np.sum(
-            wcell[:, 1:] * d_j2[:, 1:], axis=0
-        )
-        a21[k, th_start[i] : th_start[i + 1]] = g_i
-        a21[k, th_start[j] : th_start[j + 1]] = g_j
+    return ths, th_sc
+
+
+def _pair_statistics(yi, yj, Ki: int, Kj: int, th_i, th_j, std_i: float, std_j: float):
+    """Polychoric correlation of one pair, the casewise scores of rho and the pair's row of A21
+    (sum over cells of n_ab * srho_ab * d pi_ab / d threshold) for the two items' thresholds."""
+    freq = np.bincount(yi * Kj + yj, minlength=Ki * Kj).reshape(Ki, Kj)
+    if std_i == 0 or std_j == 0:
+        start = 0.0
+    else:
+        start = float(np.corrcoef(yi, yj)[0, 1])
+    rho = _polychoric(freq, th_i, th_j, start)
+    pi, dpi = _pair_tables(rho, th_i, th_j)
+    # casewise score of rho and the bivariate likelihood's threshold scores (per cell)
+    srho = dpi / pi
+    d_i1, d_i2, d_j1, d_j2 = _cell_threshold_derivatives(rho, th_i, th_j)
+    # A21 entries: sum over cells of n_ab * srho_ab * dx_th_ab
+    wcell = freq * srho / pi
+    # threshold k of y1 is the upper bound of category k and the lower bound of k+1
+    g_i = np.sum(wcell[:-1, :] * d_i1[:-1, :], axis=1) - np.sum(wcell[1:, :] * d_i2[1:, :], axis=1)
+    g_j = np.sum(wcell[:, :-1] * d_j1[:, :-1], axis=0) - np.sum(wcell[:, 1:] * d_j2[:, 1:], axis=0)
+    return rho, srho[yi, yj], g_i, g_j
+
+
+def _cell_threshold_derivatives(rho: float, th_i: np.ndarray, th_j: np.ndarray):
+    """d pi_ab / d (upper, lower threshold of y1) and (upper, lower of y2) for every cell."""
+    r = np.sqrt(1 - rho * rho)
+    ti = np.concatenate((th_i, [_BIG]))  # upper bound z1 of category a
+    tj = np.concatenate((th_j, [_BIG]))
+    tli = np.concatenate(([-_BIG], th_i))  # lower bound z2
+    tlj = np.concatenate(([-_BIG], th_j))
+    # d/d(upper and lower threshold of y1) of the cell probability
+    d_i1 = _dnorm(ti)[:, None] * (
+        _phi((tj[None, :] - rho * ti[:, None]) / r) - _phi((tlj[None, :] - rho * ti[:, None]) / r)
+    )
+    d_i2 = _dnorm(tli)[:, None] * (
+        _phi((tj[None, :] - rho * tli[:, None]) / r) - _phi((tlj[None, :] - rho * tli[:, None]) / r)
+    )
+    d_j1 = _dnorm(tj)[None, :] * (
+        _phi((ti[:, None] - rho * tj[None, :]) / r) - _phi((tli[:, None] - rho * tj[None, :]) / r)
+    )
+    d_j2 = _dnorm(tlj)[None, :] * (
+        _phi((ti[:, None] - rho * tlj[None, :]) / r) - _phi((tli[:, None] - rho * tlj[None, :]) / r)
+    )
+    return d_i1, d_i2, d_j1, d_j2
+
+
+def _nacov(th_sc, sc_cor, a21, th_start, n: int) -> np.ndarray:
+    """NACOV = N B^-1 (S'S) B^-T with B = [[A11, 0], [A21, A22]] (module docstring)."""
+    nth = a21.shape[1]
+    pstar = a21.shape[0]
+    p = len(th_sc)
     sc = np.hstack(th_sc + [sc_cor])
     inner = sc.T @ sc
     a11 = np.zeros((nth, nth))
@@ -395,20 +429,7 @@ def ordinal_stats(
     b_inv[nth:, :nth] = -(a21 / a22[:, None]) @ a11_inv
     wls_w = b_inv @ inner @ b_inv.T
     nacov = n * wls_w
-    nacov = (nacov + nacov.T) / 2
-    names = [f"{items[i]}|t{k + 1}" for i in range(p) for k in range(len(ths[i]))]
-    names += [f"{items[i]}~~{items[j]}" for i, j in pairs]
-    stats_vec = np.concatenate([np.concatenate(ths), [R[i, j] for i, j in pairs]])
-    return OrdinalStats(
-        items=items,
-        categories=cats,
-        thresholds=ths,
-        polychoric=R,
-        stats=stats_vec,
-        names=names,
-        nacov=nacov,
-        n=n,
-    )
+    return (nacov + nacov.T) / 2
 
 
 def _dnorm(x: np.ndarray) -> np.ndarray:

@@ -35,149 +35,17 @@ import pandas as pd
 
 from ..errors import ConfigError, InputError
 from ..threads import limit_blas
+from .pls_algorithm import (  # noqa: F401  (public names of this module since the split)
+    SCHEMES,
+    ModelArrays,
+    inner_from_lvcor,
+    model_arrays,
+    pls_weights_from_cov,
+    total_effects,
+)
 from .spec import ModelSpec
 
-SCHEMES = ("path", "centroid", "factorial")
-
-
-# --------------------------------------------------------------------------- model arrays
-@dataclass(frozen=True)
-class ModelArrays:
-    """Index arrays of a spec: item order, block membership, adjacency."""
-
-    constructs: list[str]
-    items: list[str]
-    block: np.ndarray  # (p,) construct index of each item
-    odm: np.ndarray  # (p, L) outer design matrix (0/1)
-    path: np.ndarray  # (L, L) P[j, k] = 1 if j -> k
-    modes: list[str]
-
-    @classmethod
-    def from_spec(cls, spec: ModelSpec) -> ModelArrays:
-        lvs = spec.constructs
-        items = spec.items
-        pos = {c: k for k, c in enumerate(lvs)}
-        block = np.array([pos[spec.construct_of(i)] for i in items], dtype=np.intp)
-        odm = np.zeros((len(items), len(lvs)))
-        odm[np.arange(len(items)), block] = 1.0
-        path = np.zeros((len(lvs), len(lvs)))
-        for a, b in spec.paths:
-            path[pos[a], pos[b]] = 1.0
-        return cls(lvs, items, block, odm, path, [spec.mode(c) for c in lvs])
-
-
 _Arrays = ModelArrays  # the old private name, used inside this module
-
-
-def model_arrays(spec: ModelSpec) -> ModelArrays:
-    """Index arrays of ``spec`` (item order, block membership, path adjacency, modes) for
-    :func:`pls_weights_from_cov` and :func:`inner_from_lvcor`."""
-    return ModelArrays.from_spec(spec)
-
-
-def _inner_weights(R: np.ndarray, arr: _Arrays, scheme: str) -> np.ndarray:
-    """Inner weights E (B, L, L) from LV correlations R (B, L, L); Z = Y E."""
-    adj = arr.path + arr.path.T
-    if scheme == "centroid":
-        return np.sign(R) * adj
-    if scheme == "factorial":
-        return R * adj
-    E = np.zeros_like(R)
-    L = len(arr.constructs)
-    for k in range(L):  # loop over constructs (a handful), batched over replicates
-        pred = np.flatnonzero(arr.path[:, k])
-        succ = np.flatnonzero(arr.path[k, :])
-        if pred.size:
-            Rpp = R[:, pred[:, None], pred[None, :]]
-            rpk = R[:, pred, k]
-            E[:, pred, k] = np.linalg.solve(Rpp, rpk[..., None])[..., 0]
-        if succ.size:
-            E[:, succ, k] = R[:, succ, k]
-    return E
-
-
-def pls_weights_from_cov(
-    S: np.ndarray,
-    arr: _Arrays,
-    *,
-    scheme: str = "path",
-    tol: float = 1e-6,
-    maxiter: int = 100,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Outer weights for a stack of indicator covariance matrices.
-
-    S : (B, p, p) covariance (or correlation) matrices of the centred indicators.
-    Returns W (B, p, L) with unit-variance LVs, iterations (B,), converged (B,) — each replicate
-    stops at its own iteration exactly as a single fit would (plspm's stopping rule).
-    """
-    if scheme not in SCHEMES:
-        raise ConfigError(
-            f"{scheme!r} not allowed; allowed: {', '.join(SCHEMES)}", key="model.pls.scheme"
-        )
-    S = np.asarray(S, dtype=float)
-    B, p, _ = S.shape
-    odm = arr.odm
-    var0 = np.einsum("pl,bpq,ql->bl", odm, S, odm)
-    W = odm[None] / np.sqrt(var0)[:, None, :]
-    w_old = W.sum(axis=2)
-    active = np.ones(B, dtype=bool)
-    iters = np.zeros(B, dtype=np.intp)
-    modeB = [k for k, m in enumerate(arr.modes) if m == "B"]
-    blocks = [np.flatnonzero(arr.block == k) for k in range(len(arr.constructs))]
-    Wout = W.copy()
-    for it in range(1, maxiter + 1):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        Sa, Wa = S[idx], W[idx]
-        SW = Sa @ Wa  # (b, p, L)
-        C = np.einsum("bpl,bpm->blm", Wa, SW)
-        d = 1.0 / np.sqrt(np.einsum("bll->bl", C))
-        R = C * d[:, :, None] * d[:, None, :]
-        E = _inner_weights(R, arr, scheme)
-        # cov(X, Z) = S W D E
-        covXZ = SW * d[:, None, :] @ E  # (b, p, L)
-        Wn = covXZ * odm[None]
-        for k in modeB:
-            bk = blocks[k]
-            Skk = Sa[:, bk[:, None], bk[None, :]]
-            Wn[:, bk, k] = np.linalg.solve(Skk, covXZ[:, bk, k][..., None])[..., 0]
-        w_new = Wn.sum(axis=2)
-        diff = ((np.abs(w_old[idx]) - np.abs(w_new)) ** 2).sum(axis=1)
-        W[idx] = Wn
-        w_old[idx] = w_new
-        iters[idx] = it
-        done = diff < tol
-        Wout[idx[done]] = Wn[done]
-        active[idx[done]] = False
-    conv = ~active
-    Wout[active] = W[active]
-    var = np.einsum("bpl,bpq,bql->bl", Wout, S, Wout)
-    Wout = Wout / np.sqrt(var)[:, None, :]
-    return Wout, iters, conv
-
-
-def inner_from_lvcor(R: np.ndarray, arr: _Arrays) -> tuple[np.ndarray, np.ndarray]:
-    """Path coefficients Bm (B, L, L) with Bm[to, from], and R² (B, L) (NaN for exogenous LVs),
-    from LV correlation matrices R (B, L, L): beta = R_PP^{-1} r_Pk, R² = beta' r_Pk."""
-    Bn, L, _ = R.shape
-    Bm = np.zeros((Bn, L, L))
-    r2 = np.full((Bn, L), np.nan)
-    for k in range(L):
-        pred = np.flatnonzero(arr.path[:, k])
-        if pred.size:
-            rpk = R[:, pred, k]
-            beta = np.linalg.solve(R[:, pred[:, None], pred[None, :]], rpk[..., None])[..., 0]
-            Bm[:, k, pred] = beta
-            r2[:, k] = (beta * rpk).sum(axis=1)
-    return Bm, r2
-
-
-def total_effects(Bm: np.ndarray) -> np.ndarray:
-    """Total effects T = (I - B)^{-1} - I (B[to, from]); works on stacks (..., L, L)."""
-    L = Bm.shape[-1]
-    eye = np.eye(L)
-    return np.linalg.inv(eye - Bm) - eye
 
 
 # --------------------------------------------------------------------------- moments
@@ -227,7 +95,7 @@ def _check_weights(w: Any, n: int, where: str = "weights") -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
     if bad.size:
         raise InputError(
-            f"weight {w[bad[0]]!r} is not allowed; allowed: finite numbers >= 0",
+            f"weight {float(w[bad[0]])} is not allowed; allowed: finite numbers >= 0",
             row=int(bad[0]) + 1,
             column=where,
         )
@@ -434,34 +302,10 @@ def fit_pls(
     scheme : inner weighting scheme (path, centroid, factorial); standardized: indicators
     scaled to unit (weighted) variance (plspm ``scaled=TRUE``). See the module docstring.
     """
-    if isinstance(weights, str):
-        if weights not in data.columns:
-            raise InputError("weight column is missing", file=file, column=weights)
-        weights = data[weights].to_numpy(dtype=float)
     arr = _Arrays.from_spec(spec)
-    X, keep = prepare_data(data, spec, missing=missing, file=file)
-    w = None
-    if weights is not None:
-        w = _check_weights(weights, len(keep))[keep]
-        if w.sum() <= 0:
-            raise InputError("the weights of the rows used sum to zero", file=file)
-    if missing == "pairwise" and np.isnan(X).any():
-        answered = (~np.isnan(X)).astype(float)
-        pair_min = float((answered.T @ answered).min())
-        m, S = pairwise_moments(X, w)
-        X = np.nan_to_num(X - m)  # scores: an unanswered item counts at its mean
-    else:
-        m, S = weighted_moments(X, w, center_in_place=True)  # X is centred from here on
-        pair_min = float(X.shape[0])
-    sd = np.sqrt(np.diag(S))
-    const = [spec.items[j] for j in np.flatnonzero(sd <= 1e-12 * np.maximum(1.0, np.abs(m)))]
-    if const:
-        raise InputError(
-            f"item(s) {', '.join(const)} take a single value in the rows used; a constant item "
-            "cannot measure a construct",
-            file=file,
-            column=const[0],
-        )
+    X, keep, w = _rows_and_weights(data, spec, weights, missing, file)
+    X, m, S, pair_min = _item_moments(X, w, missing)
+    sd = _item_sds(spec, m, S, file)
     Rx = S / np.outer(sd, sd)
     Suse = Rx if standardized else S
     W3, iters, conv = pls_weights_from_cov(Suse[None], arr, scheme=scheme, tol=tol, maxiter=maxiter)
@@ -475,40 +319,15 @@ def fit_pls(
     # cross-loadings: corr(x_i, Y_k) = cov / (sd_i * 1)
     cross = (Suse @ W) / np.sqrt(np.diag(Suse))[:, None]
     lv, items = arr.constructs, arr.items
-    rows = []
-    for j, it in enumerate(items):
-        k = arr.block[j]
-        rows.append((lv[k], "=~", it, cross[j, k]))
-    for a, b in spec.paths:
-        rows.append((b, "~", a, Bm[lv.index(b), lv.index(a)]))
-    est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est"])
-    for c in _EST_COLUMNS[4:]:
-        est[c] = np.nan
-    eff = []
-    for i, frm in enumerate(lv):
-        for j, to in enumerate(lv):
-            if i != j and T[j, i] != 0:
-                eff.append((frm, to, Bm[j, i], T[j, i] - Bm[j, i], T[j, i]))
-    effects = pd.DataFrame(eff, columns=["from", "to", "direct", "indirect", "total"])
-    wr = W / (sd[:, None] if standardized else 1.0)
-    ow = pd.DataFrame(
-        {
-            "construct": [lv[k] for k in arr.block],
-            "item": items,
-            "weight": W[np.arange(len(items)), arr.block],
-            "weight_raw": wr[np.arange(len(items)), arr.block],
-            "loading": cross[np.arange(len(items)), arr.block],
-            "mode": [arr.modes[k] for k in arr.block],
-        }
-    )
+    est = _estimates_table(spec, arr, cross, Bm)
+    effects = _effects_table(lv, Bm, T)
+    ow = _outer_weights_table(arr, W, sd, cross, standardized)
     scores = pd.DataFrame(Y, columns=lv)
-    multi = np.bincount(arr.block, minlength=len(lv))[arr.block] > 1
-    load = cross[np.arange(len(items)), arr.block]
-    gof = float(np.sqrt(np.mean(load[multi] ** 2) * np.nanmean(r2))) if multi.any() else np.nan
+    gof = _gof(arr, cross, r2)
     adm = pls_admissibility(ow, bool(conv[0]), int(iters[0]), maxiter, Rx, R)
     return PLSResult(
         spec=spec,
-        estimates=est[_EST_COLUMNS],
+        estimates=est,
         r2=pd.Series(r2, index=lv, name="r2"),
         effects=effects,
         outer_weights=ow,
@@ -535,6 +354,106 @@ def fit_pls(
             "gof": gof,
         },
     )
+
+
+def _rows_and_weights(
+    data: pd.DataFrame, spec: ModelSpec, weights: Any, missing: str, file: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The items of the rows used (:func:`prepare_data`), the row mask and their weights."""
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise InputError("weight column is missing", file=file, column=weights)
+        weights = data[weights].to_numpy(dtype=float)
+    X, keep = prepare_data(data, spec, missing=missing, file=file)
+    w = None
+    if weights is not None:
+        w = _check_weights(weights, len(keep))[keep]
+        if w.sum() <= 0:
+            raise InputError("the weights of the rows used sum to zero", file=file)
+    return X, keep, w
+
+
+def _item_moments(
+    X: np.ndarray, w: np.ndarray | None, missing: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Centred item scores, weighted means and covariances (pairwise with unanswered items: an
+    unanswered item scores at its mean) and the smallest pairwise number of rows."""
+    if missing == "pairwise" and np.isnan(X).any():
+        answered = (~np.isnan(X)).astype(float)
+        pair_min = float((answered.T @ answered).min())
+        m, S = pairwise_moments(X, w)
+        X = np.nan_to_num(X - m)  # scores: an unanswered item counts at its mean
+    else:
+        m, S = weighted_moments(X, w, center_in_place=True)  # X is centred from here on
+        pair_min = float(X.shape[0])
+    return X, m, S, pair_min
+
+
+def _item_sds(spec: ModelSpec, m: np.ndarray, S: np.ndarray, file: str | None) -> np.ndarray:
+    """Item standard deviations; a constant item (SD ~ 0) is refused."""
+    sd = np.sqrt(np.diag(S))
+    const = [spec.items[j] for j in np.flatnonzero(sd <= 1e-12 * np.maximum(1.0, np.abs(m)))]
+    if const:
+        raise InputError(
+            f"item(s) {', '.join(const)} take a single value in the rows used; a constant item "
+            "cannot measure a construct",
+            file=file,
+            column=const[0],
+        )
+    return sd
+
+
+def _estimates_table(
+    spec: ModelSpec, arr: ModelArrays, cross: np.ndarray, Bm: np.ndarray
+) -> pd.DataFrame:
+    """Loadings (own-construct correlations) and path coefficients, in the estimates layout."""
+    lv, items = arr.constructs, arr.items
+    rows = []
+    for j, it in enumerate(items):
+        k = arr.block[j]
+        rows.append((lv[k], "=~", it, cross[j, k]))
+    for a, b in spec.paths:
+        rows.append((b, "~", a, Bm[lv.index(b), lv.index(a)]))
+    est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est"])
+    for c in _EST_COLUMNS[4:]:
+        est[c] = np.nan
+    return est[_EST_COLUMNS]
+
+
+def _effects_table(lv: list[str], Bm: np.ndarray, T: np.ndarray) -> pd.DataFrame:
+    """Direct, indirect (total - direct) and total effects of every linked pair."""
+    eff = []
+    for i, frm in enumerate(lv):
+        for j, to in enumerate(lv):
+            if i != j and T[j, i] != 0:
+                eff.append((frm, to, Bm[j, i], T[j, i] - Bm[j, i], T[j, i]))
+    return pd.DataFrame(eff, columns=["from", "to", "direct", "indirect", "total"])
+
+
+def _outer_weights_table(
+    arr: ModelArrays, W: np.ndarray, sd: np.ndarray, cross: np.ndarray, standardized: bool
+) -> pd.DataFrame:
+    """Outer weights (standardized and on the raw item scale), loadings and modes per item."""
+    lv, items = arr.constructs, arr.items
+    wr = W / (sd[:, None] if standardized else 1.0)
+    return pd.DataFrame(
+        {
+            "construct": [lv[k] for k in arr.block],
+            "item": items,
+            "weight": W[np.arange(len(items)), arr.block],
+            "weight_raw": wr[np.arange(len(items)), arr.block],
+            "loading": cross[np.arange(len(items)), arr.block],
+            "mode": [arr.modes[k] for k in arr.block],
+        }
+    )
+
+
+def _gof(arr: ModelArrays, cross: np.ndarray, r2: np.ndarray) -> float:
+    """GoF = sqrt(mean squared loading of multi-item blocks x mean R²) (NaN without one)."""
+    lv, items = arr.constructs, arr.items
+    multi = np.bincount(arr.block, minlength=len(lv))[arr.block] > 1
+    load = cross[np.arange(len(items)), arr.block]
+    return float(np.sqrt(np.mean(load[multi] ** 2) * np.nanmean(r2))) if multi.any() else np.nan
 
 
 def pls_admissibility(

@@ -100,59 +100,97 @@ def pls_predict(
     n = len(X)
     if n < 2 * folds:
         raise ConfigError(f"{n} complete rows are too few for {folds} folds", key="predict.folds")
-    endo = spec.endogenous
-    exo = spec.exogenous
-    cons = spec.constructs
-    exo_items = [i for c in exo for i in spec.blocks[c]]
-    endo_items = [i for c in endo for i in spec.blocks[c]]
     rng = np.random.default_rng(seed)
     fold = np.empty(n, dtype=int)
     fold[rng.permutation(n)] = np.arange(n) % folds
-    pred_pls = np.zeros((n, len(endo_items)))
-    pred_lm = np.zeros((n, len(endo_items)))
-    pred_naive = np.zeros((n, len(endo_items)))
-    score_true = np.zeros((n, len(endo)))
-    score_pred = np.zeros((n, len(endo)))
-    score_naive = np.zeros((n, len(endo)))
+    pr = _Predictions.empty(spec, n)
     Xa = X.to_numpy(float)
-    pos = {x: k for k, x in enumerate(spec.items)}
-    ei = [pos[i] for i in endo_items]
-    xi = [pos[i] for i in exo_items]
     for f in range(folds):
         tr, te = fold != f, fold == f
         fit = fit_pls(X[tr], spec, **pls_options)
-        m = fit.means.loc[spec.items].to_numpy()
-        sd = fit.sds.loc[spec.items].to_numpy()
-        ow = fit.outer_weights.set_index("item")
-        Z = (Xa[te] - m) / sd
-        Ztr = (Xa[tr] - m) / sd
-        W = np.zeros((len(spec.items), len(cons)))
-        for it, r in ow.iterrows():
-            W[pos[it], cons.index(r["construct"])] = r["weight"]
-        Y = Z @ W  # holdout composites (training weights)
-        Ytr = Ztr @ W
-        B = np.zeros((len(cons), len(cons)))
-        est = fit.estimates[fit.estimates.op == "~"]
-        for r in est.itertuples():
-            B[cons.index(r.lhs), cons.index(r.rhs)] = r.est
-        T = total_effects(B)
-        ix = [cons.index(c) for c in exo]
-        ie = [cons.index(c) for c in endo]
-        Yhat = Y[:, ix] @ T[np.ix_(ie, ix)].T
-        score_true[te] = Y[:, ie]
-        score_pred[te] = Yhat
-        score_naive[te] = Ytr[:, ie].mean(axis=0)
-        lam = fit.estimates[fit.estimates.op == "=~"].set_index("rhs")["est"]
-        for k, it in enumerate(endo_items):
-            c = ie.index(cons.index(spec.construct_of(it)))
-            pred_pls[te, k] = m[pos[it]] + sd[pos[it]] * lam[it] * Yhat[:, c]
-        # LM benchmark: each endogenous item on all exogenous items
-        A = np.column_stack([np.ones(tr.sum()), Xa[tr][:, xi]])
-        coef, *_ = np.linalg.lstsq(A, Xa[tr][:, ei], rcond=None)
-        pred_lm[te] = np.column_stack([np.ones(te.sum()), Xa[te][:, xi]]) @ coef
-        pred_naive[te] = Xa[tr][:, ei].mean(axis=0)
-    y = Xa[:, ei]
-    e_pls, e_lm = y - pred_pls, y - pred_lm
+        _predict_fold(pr, spec, fit, Xa, tr, te)
+    items, constructs = _prediction_tables(spec, pr, Xa)
+    return PLSPredictResult(items=items, constructs=constructs, folds=folds, seed=seed)
+
+
+@dataclass
+class _Predictions:
+    """Holdout predictions of every row: endogenous items (PLS, LM, naive) and endogenous
+    construct scores (from their items, predicted, naive)."""
+
+    endo_items: list[str]
+    pred_pls: np.ndarray
+    pred_lm: np.ndarray
+    pred_naive: np.ndarray
+    score_true: np.ndarray
+    score_pred: np.ndarray
+    score_naive: np.ndarray
+
+    @classmethod
+    def empty(cls, spec: ModelSpec, n: int) -> _Predictions:
+        endo = spec.endogenous
+        endo_items = [i for c in endo for i in spec.blocks[c]]
+        k = len(endo_items)
+        return cls(
+            endo_items,
+            np.zeros((n, k)),
+            np.zeros((n, k)),
+            np.zeros((n, k)),
+            np.zeros((n, len(endo))),
+            np.zeros((n, len(endo))),
+            np.zeros((n, len(endo))),
+        )
+
+
+def _predict_fold(pr: _Predictions, spec: ModelSpec, fit, Xa: np.ndarray, tr, te) -> None:
+    """Predictions for the holdout rows ``te`` from the fit on the training rows ``tr``:
+    Y_endo = T_exo->endo Y_exo, items mean + sd * loading * score, and the LM benchmark."""
+    exo, endo, cons = spec.exogenous, spec.endogenous, spec.constructs
+    exo_items = [i for c in exo for i in spec.blocks[c]]
+    pos = {x: k for k, x in enumerate(spec.items)}
+    ei = [pos[i] for i in pr.endo_items]
+    xi = [pos[i] for i in exo_items]
+    m = fit.means.loc[spec.items].to_numpy()
+    sd = fit.sds.loc[spec.items].to_numpy()
+    ow = fit.outer_weights.set_index("item")
+    Z = (Xa[te] - m) / sd
+    Ztr = (Xa[tr] - m) / sd
+    W = np.zeros((len(spec.items), len(cons)))
+    for it, r in ow.iterrows():
+        W[pos[it], cons.index(r["construct"])] = r["weight"]
+    Y = Z @ W  # holdout composites (training weights)
+    Ytr = Ztr @ W
+    B = np.zeros((len(cons), len(cons)))
+    est = fit.estimates[fit.estimates.op == "~"]
+    for r in est.itertuples():
+        B[cons.index(r.lhs), cons.index(r.rhs)] = r.est
+    T = total_effects(B)
+    ix = [cons.index(c) for c in exo]
+    ie = [cons.index(c) for c in endo]
+    Yhat = Y[:, ix] @ T[np.ix_(ie, ix)].T
+    pr.score_true[te] = Y[:, ie]
+    pr.score_pred[te] = Yhat
+    pr.score_naive[te] = Ytr[:, ie].mean(axis=0)
+    lam = fit.estimates[fit.estimates.op == "=~"].set_index("rhs")["est"]
+    for k, it in enumerate(pr.endo_items):
+        c = ie.index(cons.index(spec.construct_of(it)))
+        pr.pred_pls[te, k] = m[pos[it]] + sd[pos[it]] * lam[it] * Yhat[:, c]
+    # LM benchmark: each endogenous item on all exogenous items
+    A = np.column_stack([np.ones(tr.sum()), Xa[tr][:, xi]])
+    coef, *_ = np.linalg.lstsq(A, Xa[tr][:, ei], rcond=None)
+    pr.pred_lm[te] = np.column_stack([np.ones(te.sum()), Xa[te][:, xi]]) @ coef
+    pr.pred_naive[te] = Xa[tr][:, ei].mean(axis=0)
+
+
+def _prediction_tables(
+    spec: ModelSpec, pr: _Predictions, Xa: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per item RMSE, MAE (PLS, LM) and Q²_predict = 1 - SSE_PLS / SSE_naive; per construct
+    Q²_predict of its score and the items' mean RMSE / MAE."""
+    endo_items = pr.endo_items
+    pos = {x: k for k, x in enumerate(spec.items)}
+    y = Xa[:, [pos[i] for i in endo_items]]
+    e_pls, e_lm = y - pr.pred_pls, y - pr.pred_lm
     items = pd.DataFrame(
         {
             "construct": [spec.construct_of(i) for i in endo_items],
@@ -161,17 +199,17 @@ def pls_predict(
             "mae_pls": np.mean(np.abs(e_pls), axis=0),
             "rmse_lm": np.sqrt(np.mean(e_lm**2, axis=0)),
             "mae_lm": np.mean(np.abs(e_lm), axis=0),
-            "q2_predict": 1 - np.sum(e_pls**2, axis=0) / np.sum((y - pred_naive) ** 2, axis=0),
+            "q2_predict": 1 - np.sum(e_pls**2, axis=0) / np.sum((y - pr.pred_naive) ** 2, axis=0),
         }
     )
     items["pls_beats_lm_rmse"] = items["rmse_pls"] < items["rmse_lm"]
-    q2c = 1 - np.sum((score_true - score_pred) ** 2, axis=0) / np.sum(
-        (score_true - score_naive) ** 2, axis=0
+    q2c = 1 - np.sum((pr.score_true - pr.score_pred) ** 2, axis=0) / np.sum(
+        (pr.score_true - pr.score_naive) ** 2, axis=0
     )
     agg = items.groupby("construct", sort=False)[
         ["rmse_pls", "mae_pls", "rmse_lm", "mae_lm"]
     ].mean()
-    constructs = pd.DataFrame({"construct": endo, "q2_predict": q2c}).merge(
+    constructs = pd.DataFrame({"construct": spec.endogenous, "q2_predict": q2c}).merge(
         agg, left_on="construct", right_index=True
     )
-    return PLSPredictResult(items=items, constructs=constructs, folds=folds, seed=seed)
+    return items, constructs

@@ -125,40 +125,58 @@ def measurement_quality(
     """
     rows: list[tuple[str, str, str, float]] = []
     warns: list[str] = []
-    cons = spec.constructs
     ave = {}
-    for c in cons:
-        it = spec.blocks[c]
-        R = item_cor.loc[it, it].to_numpy()
-        lam = cross_loadings.loc[it, c].to_numpy()
-        w = weights.loc[it].to_numpy()
-        a = cronbach_alpha(R)
-        rc = (
-            float(lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())) if len(it) > 1 else np.nan
-        )
-        ra = rho_a(R, w)
-        ave[c] = float(np.mean(lam**2))
-        rows += [("alpha", c, "", a), ("rho_c", c, "", rc), ("rho_a", c, "", ra)]
-        rows.append(("ave", c, "", ave[c]))
-        if spec.mode(c) == "A" and len(it) > 1:
-            for name, v, lim in (
-                ("Cronbach's alpha", a, 0.7),
-                ("rho_C", rc, 0.7),
-                ("rho_A", ra, 0.7),
-            ):
-                if np.isfinite(v) and v < lim:
-                    warns.append(f"{c}: {name} = {v:.3f} is below {lim} (low reliability)")
-            if ave[c] < 0.5:
-                warns.append(
-                    f"{c}: AVE = {ave[c]:.3f} is below 0.5 (the construct explains less than "
-                    "half of its items' variance)"
-                )
-        if len(it) > 1:
-            vif = np.diag(np.linalg.inv(R))
-            for i, v in zip(it, vif, strict=True):
-                rows.append(("vif_outer", c, i, float(v)))
-                if v > 5:
-                    warns.append(f"{c}: item {i} has VIF {v:.2f} > 5 (collinear items)")
+    for c in spec.constructs:
+        ave[c] = _block_reliability(spec, c, item_cor, cross_loadings, weights, rows, warns)
+    _fornell_larcker(spec, ave, lv_cor, rows, warns)
+    _htmt_rows(spec, item_cor, rows, warns)
+    for i in spec.items:
+        for c in spec.constructs:
+            rows.append(("cross_loading", i, c, float(cross_loadings.loc[i, c])))
+    _inner_vif(spec, lv_cor, rows, warns)
+    table = pd.DataFrame(rows, columns=["measure", "lhs", "rhs", "value"])
+    return QualityResult(table=table, warnings=warns)
+
+
+def _block_reliability(spec, c, item_cor, cross_loadings, weights, rows, warns) -> float:
+    """Cronbach's alpha, rho_C, rho_A, AVE and the outer VIFs of block ``c`` (warnings for a
+    reflective block below 0.7 / 0.5, VIF above 5); returns the AVE."""
+    it = spec.blocks[c]
+    R = item_cor.loc[it, it].to_numpy()
+    lam = cross_loadings.loc[it, c].to_numpy()
+    w = weights.loc[it].to_numpy()
+    a = cronbach_alpha(R)
+    rc = float(lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())) if len(it) > 1 else np.nan
+    ra = rho_a(R, w)
+    ave = float(np.mean(lam**2))
+    rows += [("alpha", c, "", a), ("rho_c", c, "", rc), ("rho_a", c, "", ra)]
+    rows.append(("ave", c, "", ave))
+    if spec.mode(c) == "A" and len(it) > 1:
+        for name, v, lim in (
+            ("Cronbach's alpha", a, 0.7),
+            ("rho_C", rc, 0.7),
+            ("rho_A", ra, 0.7),
+        ):
+            if np.isfinite(v) and v < lim:
+                warns.append(f"{c}: {name} = {v:.3f} is below {lim} (low reliability)")
+        if ave < 0.5:
+            warns.append(
+                f"{c}: AVE = {ave:.3f} is below 0.5 (the construct explains less than "
+                "half of its items' variance)"
+            )
+    if len(it) > 1:
+        vif = np.diag(np.linalg.inv(R))
+        for i, v in zip(it, vif, strict=True):
+            rows.append(("vif_outer", c, i, float(v)))
+            if v > 5:
+                warns.append(f"{c}: item {i} has VIF {v:.2f} > 5 (collinear items)")
+    return ave
+
+
+def _fornell_larcker(spec, ave, lv_cor, rows, warns) -> None:
+    """Fornell-Larcker matrix (sqrt(AVE) on the diagonal); warn when sqrt(AVE) of a
+    multi-item construct is not above its largest correlation with another construct."""
+    cons = spec.constructs
     for c in cons:
         for d in cons:
             v = np.sqrt(ave[c]) if c == d else float(lv_cor.loc[c, d])
@@ -169,6 +187,11 @@ def measurement_quality(
                 f"{c}: Fornell–Larcker criterion not met (sqrt(AVE) = {np.sqrt(ave[c]):.3f} "
                 f"<= its largest correlation with another construct, {max(others):.3f})"
             )
+
+
+def _htmt_rows(spec, item_cor, rows, warns) -> None:
+    """HTMT of every construct pair; warn above 0.9."""
+    cons = spec.constructs
     H = htmt(item_cor, spec.blocks)
     for a in range(len(cons)):
         for b in range(a + 1, len(cons)):
@@ -179,9 +202,10 @@ def measurement_quality(
                     f"{cons[a]} and {cons[b]}: HTMT = {v:.3f} > 0.9 (discriminant validity "
                     "doubtful)"
                 )
-    for i in spec.items:
-        for c in cons:
-            rows.append(("cross_loading", i, c, float(cross_loadings.loc[i, c])))
+
+
+def _inner_vif(spec, lv_cor, rows, warns) -> None:
+    """VIFs of the predictors of every construct with two or more; warn above 5."""
     for c in spec.endogenous:
         pred = spec.predecessors(c)
         if len(pred) > 1:
@@ -190,8 +214,6 @@ def measurement_quality(
                 rows.append(("vif_inner", c, p, float(v)))
                 if v > 5:
                     warns.append(f"{c}: predictor {p} has VIF {v:.2f} > 5 (collinear constructs)")
-    table = pd.DataFrame(rows, columns=["measure", "lhs", "rhs", "value"])
-    return QualityResult(table=table, warnings=warns)
 
 
 def quality_from_pls(res) -> QualityResult:  # res: PLSResult (avoid import cycle in hints)

@@ -25,13 +25,13 @@ Image -> CE, CS, CL), :meth:`ModelSpec.from_lavaan` (custom lavaan-style syntax)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
 from ..instrument import ACSI_PATHS  # figure 4-1's nine paths, as (from, to)
+from .lavaan_syntax import NAME, parse_lavaan
 
 IMAGE = "IM"
 """Construct id of the ECSI's Image (used by :func:`ecsi_spec`)."""
@@ -39,7 +39,7 @@ IMAGE = "IM"
 ECSI_IMAGE_PATHS: tuple[tuple[str, str], ...] = ((IMAGE, "CE"), (IMAGE, "CS"), (IMAGE, "CL"))
 """The paths the ECSI adds to the ACSI model: Image -> expectation, satisfaction, loyalty."""
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+_NAME = NAME  # construct, item and label names
 
 
 @dataclass
@@ -146,6 +146,21 @@ class ModelSpec:
 
         Raises :class:`~csindex.errors.ConfigError` naming the key and what is allowed.
         """
+        seen = self._check_blocks(where)
+        self._check_paths(where)
+        self._check_extras(seen, where)
+        self._check_options(where)
+        if columns is not None:
+            cols = set(columns)
+            missing = [i for i in self.items if i not in cols]
+            if missing:
+                raise ConfigError(
+                    f"item(s) {', '.join(missing)} of the model are not columns of the data",
+                    key=f"{where}.blocks",
+                )
+
+    def _check_blocks(self, where: str) -> dict[str, str]:
+        """Construct names, non-empty blocks, each item in one block; returns item -> construct."""
         if not self.blocks:
             raise ConfigError(
                 "the model has no constructs (blocks is empty)", key=f"{where}.blocks"
@@ -172,6 +187,10 @@ class ModelSpec:
                         f"item {i!r} has the same name as a construct", key=f"{where}.blocks.{c}"
                     )
                 seen[i] = c
+        return seen
+
+    def _check_paths(self, where: str) -> None:
+        """Paths join two constructs, no self-loops, no duplicates, no cycle (recursive model)."""
         known = set(self.blocks)
         for a, b in self.paths:
             for x in (a, b):
@@ -190,6 +209,10 @@ class ModelSpec:
                 "the structural paths contain a cycle; only recursive models are supported",
                 key=f"{where}.paths",
             )
+
+    def _check_extras(self, seen: Mapping[str, str], where: str) -> None:
+        """Covariances, cross-loadings, fixed values, labels and NA* name model variables."""
+        known = set(self.blocks)
         allowed = known | set(seen)
         for a, b in self.covariances:
             for x in (a, b):
@@ -218,8 +241,11 @@ class ModelSpec:
                         "nor an item of the model",
                         key=f"{where}.syntax",
                     )
+
+    def _check_options(self, where: str) -> None:
+        """PLS modes (A or B, known constructs) and 0 <= single_indicator_error_share < 1."""
         for c, m in self.modes.items():
-            if c not in known:
+            if c not in self.blocks:
                 raise ConfigError(f"mode given for unknown construct {c!r}", key=f"{where}.modes")
             if m not in ("A", "B"):
                 raise ConfigError(
@@ -230,14 +256,6 @@ class ModelSpec:
                 f"{self.single_indicator_error_share} not allowed; allowed: 0 <= share < 1",
                 key=f"{where}.single_indicator_error_share",
             )
-        if columns is not None:
-            cols = set(columns)
-            missing = [i for i in self.items if i not in cols]
-            if missing:
-                raise ConfigError(
-                    f"item(s) {', '.join(missing)} of the model are not columns of the data",
-                    key=f"{where}.blocks",
-                )
 
     # ------------------------------------------------------------------ lavaan
     def to_lavaan(self, item_variances: Mapping[str, float] | None = None) -> str:
@@ -322,122 +340,19 @@ class ModelSpec:
         dropped. Anything else (intercepts ``~ 1``, ``==``/``<``/``>`` constraints, ``start()``
         and other modifier functions) raises ConfigError naming the offending token.
         """
-        blocks: dict[str, list[str]] = {}
-        paths: list[tuple[str, str]] = []
-        covs: list[tuple[str, str]] = []
-        cross: list[tuple[str, str]] = []
-        fixed: dict[tuple[str, str, str], float] = {}
-        labels: dict[tuple[str, str, str], str] = {}
-        freed: list[tuple[str, str, str]] = []
-        defined: list[tuple[str, str]] = []
-        statements = []
-        for raw in syntax.splitlines():
-            raw = raw.split("#", 1)[0]
-            statements += [s.strip() for s in raw.split(";") if s.strip()]
-        owner: dict[str, str] = {}
-        loaded: list[tuple[str, str]] = []
-
-        def modify(key: tuple[str, str, str], mod: str | None, st: str, k: int) -> None:
-            if mod is None:
-                return
-            kind, val = _modifier(mod, st, k)
-            if kind == "fixed":
-                fixed[key] = val
-            elif kind == "label":
-                labels[key] = val
-            else:
-                freed.append(key)
-
-        for k, st in enumerate(statements, 1):
-            m = re.match(r"^(.+?)\s*(:=|=~|~~|~|==|(?<![=<-])<(?!=)|(?<![=-])>)\s*(.+)$", st)
-            if not m:
-                raise ConfigError(
-                    f"statement {k} {st!r} is not lavaan syntax; allowed operators: =~, ~, ~~, :=",
-                    key="model.syntax",
-                )
-            lhs_s, op, rhs_s = m.groups()
-            if op in ("==", "<", ">"):
-                raise ConfigError(
-                    f"statement {k} {st!r}: the constraint operator {op!r} is not supported; "
-                    "use shared labels for equality (a*x1 + a*x2)",
-                    key="model.syntax",
-                )
-            if op == ":=":
-                nm = lhs_s.strip()
-                if not _NAME.match(nm):
-                    raise ConfigError(
-                        f"statement {k} {st!r}: {nm!r} is not a name for a defined parameter",
-                        key="model.syntax",
-                    )
-                defined.append((nm, rhs_s.strip()))
-                continue
-            lhs = [x.strip() for x in lhs_s.split("+")]
-            rhs_terms = [x.strip() for x in rhs_s.split("+")]
-            if op in ("=~", "~") and len(lhs) != 1:
-                raise ConfigError(
-                    f"statement {k} {st!r}: one name on the left of {op} allowed",
-                    key="model.syntax",
-                )
-            for a in lhs:
-                if not _NAME.match(a):
-                    raise ConfigError(
-                        f"statement {k} {st!r}: {a!r} is not a variable name", key="model.syntax"
-                    )
-            for term in rhs_terms:
-                mod, var = _split_modifier(term, st, k)
-                if op == "=~":
-                    c = lhs[0]
-                    if (c, var) in loaded:
-                        raise ConfigError(
-                            f"statement {k} {st!r}: item {var!r} listed twice",
-                            key="model.syntax",
-                        )
-                    loaded.append((c, var))
-                    if var in owner:
-                        cross.append((c, var))  # a second construct: cross-loading
-                    else:
-                        owner[var] = c
-                        blocks.setdefault(c, []).append(var)
-                    modify((c, "=~", var), mod, st, k)
-                elif op == "~":
-                    paths.append((var, lhs[0]))
-                    modify((lhs[0], "~", var), mod, st, k)
-                else:
-                    for a in lhs:
-                        if a == var and mod is not None and _is_zero(mod):
-                            # x ~~ 0*x: the single-indicator default (kept as a fixed value
-                            # for an item of a larger block or a construct)
-                            fixed[(a, "~~", var)] = 0.0
-                            continue
-                        if a != var:
-                            covs.append((a, var))
-                        modify((a, "~~", var), mod, st, k)
-        if not blocks:
-            raise ConfigError(
-                "the model syntax defines no construct (no '=~' statement)", key="model.syntax"
-            )
-        single = {its[0] for its in blocks.values() if len(its) == 1}
-        fixed = {
-            key: v
-            for key, v in fixed.items()
-            if not (key[0] == key[2] and key[0] in single and key[1] == "~~" and v == 0.0)
-        }
-        for c, its in blocks.items():  # a marker written 1*x is the default
-            if fixed.get((c, "=~", its[0])) == 1.0:
-                del fixed[(c, "=~", its[0])]
-        _check_defined(defined, set(labels.values()))
+        p = parse_lavaan(syntax)
         return cls(
-            blocks=blocks,
-            paths=paths,
-            covariances=covs,
+            blocks=p.blocks,
+            paths=p.paths,
+            covariances=p.covariances,
             modes=dict(modes or {}),
             single_indicator_error_share=single_indicator_error_share,
             name=name,
-            cross_loadings=cross,
-            fixed=fixed,
-            labels=labels,
-            freed=freed,
-            defined=defined,
+            cross_loadings=p.cross_loadings,
+            fixed=p.fixed,
+            labels=p.labels,
+            freed=p.freed,
+            defined=p.defined,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -455,98 +370,6 @@ class ModelSpec:
             "freed": [list(k) for k in self.freed],
             "defined": [list(d) for d in self.defined],
         }
-
-
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-
-
-def _modifier(mod: str, st: str, k: int) -> tuple[str, Any]:
-    """("fixed", value), ("free", None) or ("label", name) of a lavaan modifier ``mod*``."""
-    if _NUMBER.match(mod):
-        return "fixed", float(mod)
-    if mod.upper() == "NA":
-        return "free", None
-    if _NAME.match(mod):
-        return "label", mod
-    raise ConfigError(
-        f"statement {k} {st!r}: modifier {mod + '*'!r} not supported; allowed: a number (fixed "
-        "value), NA (free) or a label (letters, digits, _ and .)",
-        key="model.syntax",
-    )
-
-
-def _check_defined(defined: Sequence[tuple[str, str]], labels: set[str]) -> None:
-    """Every name in a ``:=`` expression is a label or an earlier defined parameter."""
-    import ast
-
-    known = set(labels)
-    for nm, expr in defined:
-        try:
-            tree = ast.parse(expr.replace("^", "**"), mode="eval")
-        except SyntaxError:
-            raise ConfigError(
-                f"defined parameter '{nm} := {expr}': {expr!r} is not an arithmetic expression",
-                key="model.syntax",
-            ) from None
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id not in known:
-                raise ConfigError(
-                    f"defined parameter '{nm} := {expr}' uses {node.id!r}, which is not a "
-                    f"parameter label (labels: {', '.join(sorted(labels)) or 'none'})",
-                    key="model.syntax",
-                )
-            if not isinstance(
-                node,
-                ast.Expression
-                | ast.BinOp
-                | ast.UnaryOp
-                | ast.Name
-                | ast.Constant
-                | ast.Load
-                | ast.Add
-                | ast.Sub
-                | ast.Mult
-                | ast.Div
-                | ast.Pow
-                | ast.USub
-                | ast.UAdd,
-            ):
-                raise ConfigError(
-                    f"defined parameter '{nm} := {expr}': only + - * / ^ and parentheses are "
-                    "allowed",
-                    key="model.syntax",
-                )
-        if nm in known:
-            raise ConfigError(
-                f"defined parameter {nm!r} has the name of a label or of another defined parameter",
-                key="model.syntax",
-            )
-        known.add(nm)
-
-
-def _is_zero(mod: str) -> bool:
-    try:
-        return float(mod) == 0.0
-    except ValueError:
-        return False
-
-
-def _split_modifier(term: str, st: str, k: int) -> tuple[str | None, str]:
-    if "*" in term:
-        mod, var = (x.strip() for x in term.split("*", 1))
-    else:
-        mod, var = None, term.strip()
-    if var == "1":
-        raise ConfigError(
-            f"statement {k} {st!r}: intercepts and means ('~ 1') are not supported in a "
-            "single-group model",
-            key="model.syntax",
-        )
-    if not _NAME.match(var):
-        raise ConfigError(
-            f"statement {k} {st!r}: {var!r} is not a variable name", key="model.syntax"
-        )
-    return mod, var
 
 
 def _has_cycle(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> bool:

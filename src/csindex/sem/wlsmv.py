@@ -35,6 +35,7 @@ from scipy import stats
 from ..errors import ConfigError
 from .ordinal import OrdinalStats, ordinal_stats
 from .spec import ModelSpec
+from .wlsmv_model import WLSMVModel
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,6 @@ class WLSMVOptions:
     ordered: Sequence[str] | None = None
     tol: float = 1e-11
     max_iter: int = 500
-
-
-@dataclass
-class _Par:
-    lhs: str
-    op: str
-    rhs: str
-    kind: str  # lambda, beta, psi, theta, tau
-    i: int
-    j: int
 
 
 @dataclass
@@ -124,125 +115,6 @@ class WLSMVResults:
         return self.estimates.to_html(index=False, float_format=lambda v: f"{v:.4f}")
 
 
-def _topo(spec: ModelSpec) -> list[str]:
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(c: str) -> None:
-        if c in seen:
-            return
-        seen.add(c)
-        for a in spec.predecessors(c):
-            visit(a)
-        order.append(c)
-
-    for c in spec.constructs:
-        visit(c)
-    return order
-
-
-class _Model:
-    """Parameter layout and the model-implied statistics sigma(theta) of a WLSMV model."""
-
-    def __init__(self, spec: ModelSpec, st: OrdinalStats):
-        self.spec = spec
-        self.items = list(st.items)
-        self.cons = spec.constructs
-        self.p, self.m = len(self.items), len(self.cons)
-        self.nth = st.n_thresholds
-        ci = {c: k for k, c in enumerate(self.cons)}
-        ii = {x: k for k, x in enumerate(self.items)}
-        self.single = set(spec.single_indicator)
-        self.Lam0 = np.zeros((self.p, self.m))
-        pars: list[_Par] = []
-        for c, its in spec.blocks.items():
-            self.Lam0[ii[its[0]], ci[c]] = 1.0
-            for x in its[1:]:
-                pars.append(_Par(c, "=~", x, "lambda", ii[x], ci[c]))
-        for a, b in spec.paths:
-            pars.append(_Par(b, "~", a, "beta", ci[b], ci[a]))
-        exo = [c for c in spec.exogenous]
-        for c in self.cons:
-            if c not in self.single:
-                pars.append(_Par(c, "~~", c, "psi", ci[c], ci[c]))
-        for k, a in enumerate(exo):
-            for b in exo[k + 1 :]:
-                pars.append(_Par(a, "~~", b, "psi", ci[a], ci[b]))
-        exo_pairs = {frozenset((a, b)) for k, a in enumerate(exo) for b in exo[k + 1 :]}
-        for a, b in spec.covariances:
-            if a == b:
-                raise ConfigError(
-                    f"variance {a} ~~ {b} cannot be set under WLSMV (delta parameterization: "
-                    "item residual variances are 1 minus the explained variance)",
-                    key="model.covariances",
-                )
-            if a in ci and b in ci:
-                if frozenset((a, b)) not in exo_pairs:
-                    pars.append(_Par(a, "~~", b, "psi", ci[a], ci[b]))
-            elif a in ii and b in ii:
-                pars.append(_Par(a, "~~", b, "theta", ii[a], ii[b]))
-            else:
-                raise ConfigError(
-                    f"covariance {a} ~~ {b} between a construct and an item is not supported "
-                    "under WLSMV",
-                    key="model.covariances",
-                )
-        self.pars = pars
-        self.q = len(pars)
-        self.topo = [c for c in _topo(spec) if c in self.single]
-        self.tri = np.tril_indices(self.p, -1)
-        # lavaan's vech(diagonal = FALSE) order: column by column
-        order = np.lexsort((self.tri[0], self.tri[1]))
-        self.lo = (self.tri[0][order], self.tri[1][order])
-        self.ci = ci
-
-    def matrices(self, theta: np.ndarray, psi_fixed: np.ndarray | None = None):
-        dt = theta.dtype
-        Lam = self.Lam0.astype(dt)
-        B = np.zeros((self.m, self.m), dt)
-        Psi = np.zeros((self.m, self.m), dt)
-        Th = np.zeros((self.p, self.p), dt)
-        for v, pr in zip(theta, self.pars, strict=True):
-            if pr.kind == "lambda":
-                Lam[pr.i, pr.j] = v
-            elif pr.kind == "beta":
-                B[pr.i, pr.j] = v
-            elif pr.kind == "psi":
-                Psi[pr.i, pr.j] = Psi[pr.j, pr.i] = v
-            else:
-                Th[pr.i, pr.j] = Th[pr.j, pr.i] = v
-        IB = np.linalg.inv(np.eye(self.m) - B)
-        Phi = IB @ Psi @ IB.T
-        for c in self.topo:  # single-item constructs: total variance 1
-            k = self.ci[c]
-            Psi[k, k] = 1.0 - Phi[k, k] if psi_fixed is None else psi_fixed[k]
-            Phi = IB @ Psi @ IB.T
-        return Lam, B, Psi, Phi, Th
-
-    def sigma_cor(self, theta: np.ndarray, psi_fixed: np.ndarray | None = None) -> np.ndarray:
-        Lam, _, _, Phi, Th = self.matrices(theta, psi_fixed)
-        S = Lam @ Phi @ Lam.T + Th
-        return S[self.lo]
-
-    def jacobian(self, theta: np.ndarray, psi_fixed: np.ndarray | None = None) -> np.ndarray:
-        h = 1e-30
-        J = np.empty((len(self.lo[0]), self.q))
-        for k in range(self.q):
-            t = theta.astype(complex)
-            t[k] += 1j * h
-            J[:, k] = self.sigma_cor(t, psi_fixed).imag / h
-        return J
-
-    def start(self, R: np.ndarray) -> np.ndarray:
-        th = np.zeros(self.q)
-        for k, pr in enumerate(self.pars):
-            if pr.kind == "lambda":
-                th[k] = 1.0
-            elif pr.kind == "psi" and pr.i == pr.j:
-                th[k] = 0.5 if self.cons[pr.i] in self.spec.exogenous else 0.2
-        return th
-
-
 def _ordered_items(spec: ModelSpec, ordered: Sequence[str] | None) -> list[str]:
     if ordered is None:
         return spec.items
@@ -276,11 +148,38 @@ def fit_wlsmv(
     spec.validate(columns=data.columns)
     items = _ordered_items(spec, options.ordered)
     st = ordinal_stats(data, items, file=file)
-    mod = _Model(spec, st)
-    n = st.n
+    mod = WLSMVModel(spec, st)
+    theta, converged, it = _dwls(mod, st, options)
     nth = mod.nth
-    gamma = st.nacov
-    wd = 1.0 / np.diag(gamma)
+    # full parameter vector: thresholds then structural parameters
+    tau = st.stats[:nth]
+    se, fit = _robust_inference(mod, st, theta)
+    Lam, B, Psi, Phi, Th = mod.matrices(theta)
+    implied = Lam @ Phi @ Lam.T + Th
+    np.fill_diagonal(implied, 1.0)
+    fit["srmr"] = _srmr(st.polychoric, implied)
+    est = _table(mod, st, theta, se[nth:], tau, se[:nth], Lam, B, Psi, Phi)
+    r2 = {
+        c: float(1 - Psi[mod.ci[c], mod.ci[c]] / Phi[mod.ci[c], mod.ci[c]]) for c in spec.endogenous
+    }
+    return WLSMVResults(
+        spec=spec,
+        estimates=est,
+        fit=fit,
+        sample=st,
+        implied=implied,
+        phi=Phi,
+        converged=converged,
+        iterations=it,
+        r2=r2,
+    )
+
+
+def _dwls(mod: WLSMVModel, st: OrdinalStats, options: WLSMVOptions) -> tuple[np.ndarray, bool, int]:
+    """Minimise F = (s - sigma)' W (s - sigma), W = diag(1 / diag Gamma), over the correlations
+    by Gauss-Newton with Levenberg-Marquardt damping; returns theta, converged, iterations."""
+    nth = mod.nth
+    wd = 1.0 / np.diag(st.nacov)
     s_cor = st.stats[nth:]
     w_cor = wd[nth:]
     theta = mod.start(st.polychoric)
@@ -316,7 +215,18 @@ def fit_wlsmv(
         if np.max(np.abs(step)) < options.tol:
             converged = True
             break
-    # full parameter vector: thresholds then structural parameters
+    return theta, converged, it
+
+
+def _robust_inference(
+    mod: WLSMVModel, st: OrdinalStats, theta: np.ndarray
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Robust SEs (thresholds then structural parameters), Cov = E^-1 Delta' W Gamma W Delta
+    E^-1 / N with E = Delta' W Delta, and the fit measures (:func:`_fit_measures`)."""
+    nth = mod.nth
+    n = st.n
+    gamma = st.nacov
+    wd = 1.0 / np.diag(gamma)
     tau = st.stats[:nth]
     # lavaan holds the variances of single-item constructs (phantom variables) fixed at their
     # current values when it differentiates; so do the SEs and the scaled test here
@@ -334,26 +244,7 @@ def fit_wlsmv(
     vcov = E_inv @ meat @ E_inv / (n - 1)
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
     fit = _fit_measures(st, resid, delta, wd, E_inv, gamma, n, nth + mod.q)
-
-    Lam, B, Psi, Phi, Th = mod.matrices(theta)
-    implied = Lam @ Phi @ Lam.T + Th
-    np.fill_diagonal(implied, 1.0)
-    fit["srmr"] = _srmr(st.polychoric, implied)
-    est = _table(mod, st, theta, se[nth:], tau, se[:nth], Lam, B, Psi, Phi)
-    r2 = {
-        c: float(1 - Psi[mod.ci[c], mod.ci[c]] / Phi[mod.ci[c], mod.ci[c]]) for c in spec.endogenous
-    }
-    return WLSMVResults(
-        spec=spec,
-        estimates=est,
-        fit=fit,
-        sample=st,
-        implied=implied,
-        phi=Phi,
-        converged=converged,
-        iterations=it,
-        r2=r2,
-    )
+    return se, fit
 
 
 def _scaled_shifted(T, df, delta, wd, E_inv, gamma):
@@ -429,7 +320,7 @@ def _srmr(R: np.ndarray, implied: np.ndarray) -> float:
     return float(np.sqrt(np.sum((R[lo] - implied[lo]) ** 2) / (p * (p + 1) / 2)))
 
 
-def _table(mod: _Model, st: OrdinalStats, theta, se, tau, se_tau, Lam, B, Psi, Phi):
+def _table(mod: WLSMVModel, st: OrdinalStats, theta, se, tau, se_tau, Lam, B, Psi, Phi):
     rows: list[dict[str, Any]] = []
     sd = np.sqrt(np.abs(np.diag(Phi)))
     cons = mod.cons
@@ -532,7 +423,30 @@ def wlsmv_tables(res: WLSMVResults, data: pd.DataFrame) -> dict[str, Any]:
     table["ci_lower"] = table["est"] - z * table["se"]
     table["ci_upper"] = table["est"] + z * table["se"]
     std = est[["lhs", "op", "rhs"]].assign(est_std=est["std_all"])
-    # effects: direct B, total (I - B)^-1 - I, indirect = total - direct
+    effects = _effects(spec, est)
+    resid = est[(est.op == "~~") & (est.lhs == est.rhs) & est.lhs.isin(spec.items)]
+    r2 = _r2_table(res, resid)
+    fs = _factor_scores(res, data)
+    q = measurement_quality(
+        spec, fs.item_cor, fs.cross, fs.outer_weights.set_index("item")["weight"], fs.lv_cor
+    )
+    adm = _admissibility(res, resid)
+    return {
+        "estimates": table,
+        "standardized": std,
+        "effects": effects,
+        "r2": r2,
+        "quality": q,
+        "outer_weights": fs.outer_weights,
+        "scores": fs.scores,
+        "used": np.ones(len(data), dtype=bool),
+        "fit": _fit_table(res),
+        "admissibility": adm,
+    }
+
+
+def _effects(spec: ModelSpec, est: pd.DataFrame) -> pd.DataFrame:
+    """Effects: direct B, total (I - B)^-1 - I, indirect = total - direct."""
     cons = spec.constructs
     m = len(cons)
     B = np.zeros((m, m))
@@ -551,9 +465,12 @@ def wlsmv_tables(res: WLSMVResults, data: pd.DataFrame) -> dict[str, Any]:
         for i in range(m)
         if abs(T[i, j]) > 0 or B[i, j] != 0
     ]
-    effects = pd.DataFrame(eff, columns=["from", "to", "direct", "indirect", "total"])
-    resid = est[(est.op == "~~") & (est.lhs == est.rhs) & est.lhs.isin(spec.items)]
-    r2 = pd.concat(
+    return pd.DataFrame(eff, columns=["from", "to", "direct", "indirect", "total"])
+
+
+def _r2_table(res: WLSMVResults, resid: pd.DataFrame) -> pd.DataFrame:
+    """R² of the constructs, then of the items (1 - residual variance of y*)."""
+    return pd.concat(
         [
             pd.DataFrame(
                 {"variable": list(res.r2), "kind": "construct", "r2": list(res.r2.values())}
@@ -564,7 +481,25 @@ def wlsmv_tables(res: WLSMVResults, data: pd.DataFrame) -> dict[str, Any]:
         ],
         ignore_index=True,
     )
-    # own-block factor-score weights
+
+
+@dataclass
+class _FactorScores:
+    """Own-block factor-score weights and what the quality measures need of them."""
+
+    outer_weights: pd.DataFrame
+    scores: pd.DataFrame
+    cross: pd.DataFrame  # item-score correlations (items x constructs)
+    lv_cor: pd.DataFrame
+    item_cor: pd.DataFrame
+
+
+def _factor_scores(res: WLSMVResults, data: pd.DataFrame) -> _FactorScores:
+    """Own-block weights w_c = Sigma*_cc^-1 lambda_c on the standardized item codes, scaled to
+    unit-variance scores; the outer-weights table and the scores' correlations."""
+    spec = res.spec
+    est = res.estimates
+    cons = spec.constructs
     items = spec.items
     X = data[items].to_numpy(float)
     sdi = X.std(axis=0)
@@ -612,16 +547,25 @@ def wlsmv_tables(res: WLSMVResults, data: pd.DataFrame) -> dict[str, Any]:
         ]
     ]
     item_cor = pd.DataFrame(np.corrcoef(X.T), index=items, columns=items)
-    q = measurement_quality(spec, item_cor, cross, ow.set_index("item")["weight"], lv_cor)
-    var = est[(est.op == "~~") & (est.lhs == est.rhs) & est.lhs.isin(cons)]
+    return _FactorScores(ow, sc, cross, lv_cor, item_cor)
+
+
+def _admissibility(res: WLSMVResults, resid: pd.DataFrame) -> dict[str, Any]:
+    """Converged and no negative construct or item residual variance."""
+    est = res.estimates
+    var = est[(est.op == "~~") & (est.lhs == est.rhs) & est.lhs.isin(res.spec.constructs)]
     negative = [f"{r.lhs} ~~ {r.rhs} = {r.est:.4g}" for r in var.itertuples() if r.est < 0]
     negative += [f"{r.lhs} ~~ {r.rhs} = {r.est:.4g}" for r in resid.itertuples() if r.est < 0]
-    adm = {
+    return {
         "estimator": "wlsmv",
         "converged": bool(res.converged),
         "negative_variances": negative,
         "admissible": bool(res.converged and not negative),
     }
+
+
+def _fit_table(res: WLSMVResults) -> dict[str, Any]:
+    """The fit measures with the estimator, SE and test descriptions."""
     fit = dict(res.fit)
     fit.update(
         {
@@ -634,18 +578,7 @@ def wlsmv_tables(res: WLSMVResults, data: pd.DataFrame) -> dict[str, Any]:
             "iterations": int(res.iterations),
         }
     )
-    return {
-        "estimates": table,
-        "standardized": std,
-        "effects": effects,
-        "r2": r2,
-        "quality": q,
-        "outer_weights": ow,
-        "scores": sc,
-        "used": np.ones(len(data), dtype=bool),
-        "fit": fit,
-        "admissibility": adm,
-    }
+    return fit
 
 
 _Z975 = float(stats.norm.ppf(0.975))

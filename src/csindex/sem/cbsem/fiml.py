@@ -309,71 +309,24 @@ def fit_fiml(data, spec, weights, se, start, gtol, max_iter, correlation_limit, 
     wv = np.ones(n) if w is None else w
     pats = missing_patterns(X, w)
     obs = np.isfinite(X)
-    mu0 = np.array([np.average(X[obs[:, j], j], weights=wv[obs[:, j]]) for j in range(X.shape[1])])
-    Spw = pd.DataFrame(X).cov(min_periods=2).to_numpy()
-    Spw = np.where(np.isfinite(Spw), Spw, 0.0)
-    ev, V = np.linalg.eigh(Spw)
-    Spw = (V * np.maximum(ev, 1e-6 * ev.max())) @ V.T  # pairwise covariance made PD (start only)
+    mu0, Spw = _start_moments(X, wv, obs)
     check_moments(np.diag(np.diag(Spw)), spec.items, n, file)
     st = build_structure(spec, {it: Spw[k, k] for k, it in enumerate(spec.items)})
-    if isinstance(start, str):
-        theta0 = simple_start(st, Spw)
-        if start == "semopy":
-            try:
-                theta0 = semopy_start(st, X[obs.all(axis=1)], Spw)
-            except Exception:  # never crash on the start values
-                pass
-        theta0 = fisher_scoring(st, theta0[None], Spw[None], max_iter=50)[0][0]
-    else:
-        theta0 = np.asarray(start, dtype=float).reshape(-1)
+    theta0 = _start_theta(st, X, obs, Spw, start)
     z, gnorm, n_iter = fiml_newton(st, np.concatenate([theta0, mu0]), pats, n, gtol, max_iter)
     q = st.q
     theta, muhat = z[:q], z[q:]
     converged = bool(np.isfinite(gnorm) and gnorm < max(gtol, 1e-8))
     mats = {k: v[0] for k, v in implied(st, theta[None]).items()}
     Sig = mats["Sigma"]
-    bread = 0.5 * n * fiml_hessian(st, z, pats, n)  # observed information of (theta, mu)
-    with np.errstate(all="ignore"):
-        try:
-            binv = np.linalg.inv(bread)
-        except np.linalg.LinAlgError:
-            binv = np.full(bread.shape, np.nan)
-        if se == "standard":
-            vfull = binv
-        else:
-            a, b = element_vectors(st, {k: v[None] for k, v in mats.items()})
-            a, b = a[0], b[0]
-            meat = np.zeros_like(bread)
-            for pt in pats:  # case scores of every row, vectorised within its pattern
-                o = pt.o
-                P = np.linalg.inv(Sig[np.ix_(o, o)])
-                D = X[np.ix_(pt.rows, o)] - muhat[o]
-                Ga, Gb = a[:, o] @ P, b[:, o] @ P
-                sc = np.zeros((len(pt.rows), q + len(muhat)))
-                se_ = (D @ Ga.T) * (D @ Gb.T) - np.sum(Ga * b[:, o], axis=1)[None]
-                sc[:, :q] = se_ @ st.K if st.reduced else se_
-                sc[:, q + o] = D @ P
-                sc *= pt.w[:, None]
-                meat += sc.T @ sc
-            vfull = binv @ meat @ binv
+    bread, vfull = _fiml_vcov(st, z, pats, n, X, mats, se)
     vcov = vfull[:q, :q]
     se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
     se_free[~np.isfinite(np.diag(vcov))] = np.nan
     tables = parameter_tables(st, theta, vcov, se_free)
     tables.pop("W")
-    # mean rows (~1) as lavaan prints them with missing="ml"
-    se_mu = np.sqrt(np.clip(np.diag(vfull)[q:], 0, None))
-    means = pd.DataFrame({"lhs": st.items, "op": "~1", "rhs": "", **ztable(muhat, se_mu)})
-    lat = pd.DataFrame(
-        {"lhs": st.constructs, "op": "~1", "rhs": "", **ztable(np.zeros(st.m), np.zeros(st.m))}
-    )
-    lat[["z", "pvalue"]] = np.nan  # latent means fixed at 0
-    estimates = pd.concat([tables["estimates"], means, lat], ignore_index=True)
-    sc = np.zeros((n, st.m))
-    for pt in pats:  # regression factor scores from each row's observed items
-        o = pt.o
-        Wo = mats["C"] @ mats["Lambda"][o].T @ np.linalg.inv(Sig[np.ix_(o, o)])
-        sc[pt.rows] = (X[np.ix_(pt.rows, o)] - muhat[o]) @ Wo.T
+    estimates = _with_mean_rows(st, tables["estimates"], muhat, vfull)
+    sc = _factor_scores(st, mats, pats, X, muhat, n)
     scores = pd.DataFrame(sc, columns=st.constructs, index=data.index[ok_rows])
     ll = -0.5 * n * fiml_objective(st, z, pats, n, grad=False)[0]
     fit, mu1, S1 = fiml_fit_indices(X, wv, pats, ll, Sig, muhat, q, n)
@@ -399,3 +352,83 @@ def fit_fiml(data, spec, weights, se, start, gtol, max_iter, correlation_limit, 
         used_rows=np.nonzero(ok_rows)[0],
         information=bread,
     )
+
+
+def _start_moments(X: np.ndarray, wv: np.ndarray, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Available-case weighted means and the pairwise covariance made positive definite
+    (eigenvalues at least 1e-6 of the largest; start values only)."""
+    mu0 = np.array([np.average(X[obs[:, j], j], weights=wv[obs[:, j]]) for j in range(X.shape[1])])
+    Spw = pd.DataFrame(X).cov(min_periods=2).to_numpy()
+    Spw = np.where(np.isfinite(Spw), Spw, 0.0)
+    ev, V = np.linalg.eigh(Spw)
+    Spw = (V * np.maximum(ev, 1e-6 * ev.max())) @ V.T  # pairwise covariance made PD (start only)
+    return mu0, Spw
+
+
+def _start_theta(st: Structure, X: np.ndarray, obs: np.ndarray, Spw: np.ndarray, start):
+    """Start values: a given vector, or simple / semopy values on the complete rows refined by
+    50 Fisher-scoring iterations on the pairwise covariance."""
+    if not isinstance(start, str):
+        return np.asarray(start, dtype=float).reshape(-1)
+    theta0 = simple_start(st, Spw)
+    if start == "semopy":
+        try:
+            theta0 = semopy_start(st, X[obs.all(axis=1)], Spw)
+        except Exception:  # never crash on the start values
+            pass
+    return fisher_scoring(st, theta0[None], Spw[None], max_iter=50)[0][0]
+
+
+def _fiml_vcov(st: Structure, z, pats, n, X, mats, se) -> tuple[np.ndarray, np.ndarray]:
+    """Observed information (bread, of theta and the means) and the vcov: its inverse
+    (standard) or the sandwich with the case scores of every row (robust)."""
+    q = st.q
+    muhat = z[q:]
+    Sig = mats["Sigma"]
+    bread = 0.5 * n * fiml_hessian(st, z, pats, n)  # observed information of (theta, mu)
+    with np.errstate(all="ignore"):
+        try:
+            binv = np.linalg.inv(bread)
+        except np.linalg.LinAlgError:
+            binv = np.full(bread.shape, np.nan)
+        if se == "standard":
+            vfull = binv
+        else:
+            a, b = element_vectors(st, {k: v[None] for k, v in mats.items()})
+            a, b = a[0], b[0]
+            meat = np.zeros_like(bread)
+            for pt in pats:  # case scores of every row, vectorised within its pattern
+                o = pt.o
+                P = np.linalg.inv(Sig[np.ix_(o, o)])
+                D = X[np.ix_(pt.rows, o)] - muhat[o]
+                Ga, Gb = a[:, o] @ P, b[:, o] @ P
+                sc = np.zeros((len(pt.rows), q + len(muhat)))
+                se_ = (D @ Ga.T) * (D @ Gb.T) - np.sum(Ga * b[:, o], axis=1)[None]
+                sc[:, :q] = se_ @ st.K if st.reduced else se_
+                sc[:, q + o] = D @ P
+                sc *= pt.w[:, None]
+                meat += sc.T @ sc
+            vfull = binv @ meat @ binv
+    return bread, vfull
+
+
+def _with_mean_rows(st: Structure, estimates, muhat, vfull) -> pd.DataFrame:
+    """The parameter table with the mean rows (~1) as lavaan prints them with missing="ml":
+    item means free, latent means fixed at 0."""
+    se_mu = np.sqrt(np.clip(np.diag(vfull)[st.q :], 0, None))
+    means = pd.DataFrame({"lhs": st.items, "op": "~1", "rhs": "", **ztable(muhat, se_mu)})
+    lat = pd.DataFrame(
+        {"lhs": st.constructs, "op": "~1", "rhs": "", **ztable(np.zeros(st.m), np.zeros(st.m))}
+    )
+    lat[["z", "pvalue"]] = np.nan  # latent means fixed at 0
+    return pd.concat([estimates, means, lat], ignore_index=True)
+
+
+def _factor_scores(st: Structure, mats, pats, X, muhat, n) -> np.ndarray:
+    """Regression factor scores of every row from its observed items."""
+    sc = np.zeros((n, st.m))
+    for pt in pats:  # regression factor scores from each row's observed items
+        o = pt.o
+        Wo = mats["C"] @ mats["Lambda"][o].T @ np.linalg.inv(mats["Sigma"][np.ix_(o, o)])
+        sc[pt.rows] = (X[np.ix_(pt.rows, o)] - muhat[o]) @ Wo.T
+    return sc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from .inference import ml_vcov, parameter_tables
 from .likelihood import fisher_scoring, newton_polish
 from .results import CBSEMResult, fit_admissibility
 from .start import start_values
-from .structure import build_structure
+from .structure import Structure, build_structure
 
 
 @limit_blas
@@ -54,15 +55,7 @@ def fit_cbsem(
         information; chi-square against the EM-estimated unrestricted model).
     file : name of the data file, for error messages.
     """
-    if se not in (None, "auto", "standard", "robust"):
-        raise ConfigError(
-            f"se {se!r} not allowed; allowed: auto, standard, robust", key="model.cbsem.se"
-        )
-    all_equal = equal_weights(data, weights)
-    if all_equal:
-        weights = None
-    if se is None or se == "auto":
-        se = "robust" if weights is not None else "standard"
+    se, weights, all_equal = _se_and_weights(data, weights, se)
     spec.validate()
     if missing not in ("listwise", "ml"):
         raise ConfigError(
@@ -72,30 +65,26 @@ def fit_cbsem(
         res = fit_fiml(data, spec, weights, se, start, gtol, max_iter, correlation_limit, file)
         res.equal_weights = all_equal
         return res
+    return _fit_listwise(
+        data, spec, weights, se, start, gtol, max_iter, correlation_limit, file, all_equal
+    )
+
+
+def _fit_listwise(
+    data, spec, weights, se, start, gtol, max_iter, correlation_limit, file, all_equal
+) -> CBSEMResult:
+    """fit_cbsem with missing="listwise": ML on the (weighted) moments of the complete rows."""
     X, w, ok_rows, n = prepare_items(data, spec, weights, file=file)
     mu, S = weighted_cov(X, w)
     check_moments(S, spec.items, n, file)
     var = {it: S[k, k] for k, it in enumerate(spec.items)}
     st = build_structure(spec, var)
-    theta0 = start_values(st, X, S, start)
-    theta, F, conv, iters, gmax = fisher_scoring(
-        st, theta0[None], S[None], max_iter=max_iter, gtol=gtol, xtol=1e-12
-    )
-    theta = theta[0]
-    converged, n_iter, gnorm = bool(conv[0]), int(iters[0]), float(gmax[0])
-    theta, gnorm, n_iter = newton_polish(st, theta, S, gtol, n_iter)
-    converged = bool(np.isfinite(gnorm) and gnorm < max(gtol, 1e-8))
-
+    theta, converged, n_iter, gnorm = _estimate(st, X, S, start, gtol, max_iter)
     mats, information, vcov, se_free = ml_vcov(st, theta, S, X, mu, w, n, se)
-
     tables = parameter_tables(st, theta, vcov, se_free)
     W = tables.pop("W")
-    estimates, standardized, effects, r2, score_weights = (
-        tables[k] for k in ("estimates", "standardized", "effects", "r2", "score_weights")
-    )
     sc = X @ W.T - mu @ W.T  # no n x p temporary
     scores = pd.DataFrame(sc, columns=st.constructs, index=data.index[ok_rows])
-
     fit = fit_indices(S, mats["Sigma"], n, st.q)
     adm = fit_admissibility(
         st, mats, mats["Sigma"], information, converged, gnorm, n_iter, correlation_limit
@@ -105,13 +94,13 @@ def fit_cbsem(
         structure=st,
         theta=theta,
         vcov=vcov,
-        estimates=estimates,
-        standardized=standardized,
+        estimates=tables["estimates"],
+        standardized=tables["standardized"],
         fit=fit,
-        r2=r2,
-        effects=effects,
+        r2=tables["r2"],
+        effects=tables["effects"],
         scores=scores,
-        score_weights=score_weights,
+        score_weights=tables["score_weights"],
         admissibility=adm,
         se_type=se,
         weighted=w is not None,
@@ -122,3 +111,35 @@ def fit_cbsem(
         information=information,
         equal_weights=all_equal,
     )
+
+
+def _se_and_weights(data: pd.DataFrame, weights, se: str | None) -> tuple[str, Any, bool]:
+    """The SE type (auto: robust with informative weights), the weights (None when all equal)
+    and whether they were all equal."""
+    if se not in (None, "auto", "standard", "robust"):
+        raise ConfigError(
+            f"se {se!r} not allowed; allowed: auto, standard, robust", key="model.cbsem.se"
+        )
+    all_equal = equal_weights(data, weights)
+    if all_equal:
+        weights = None
+    if se is None or se == "auto":
+        se = "robust" if weights is not None else "standard"
+    return se, weights, all_equal
+
+
+def _estimate(
+    st: Structure, X: np.ndarray, S: np.ndarray, start, gtol: float, max_iter: int
+) -> tuple[np.ndarray, bool, int, float]:
+    """Minimise F_ML: Fisher scoring / Newton from the start values, then Newton polishing;
+    returns theta, converged (largest |gradient| below max(gtol, 1e-8)), iterations and that
+    gradient."""
+    theta0 = start_values(st, X, S, start)
+    theta, F, conv, iters, gmax = fisher_scoring(
+        st, theta0[None], S[None], max_iter=max_iter, gtol=gtol, xtol=1e-12
+    )
+    theta = theta[0]
+    converged, n_iter, gnorm = bool(conv[0]), int(iters[0]), float(gmax[0])
+    theta, gnorm, n_iter = newton_polish(st, theta, S, gtol, n_iter)
+    converged = bool(np.isfinite(gnorm) and gnorm < max(gtol, 1e-8))
+    return theta, converged, n_iter, gnorm

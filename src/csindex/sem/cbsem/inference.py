@@ -52,8 +52,27 @@ def parameter_tables(
 ) -> dict:
     """Parameter table, standardized solution, effects, R² and score weights (delta-method SEs
     from ``vcov``)."""
+    estimates = _estimates(st, theta, vcov, se_free)
+    standardized = _standardized(st, theta, vcov)
+    effects = _effects(st, theta, vcov)
+    r2 = _r2(st, theta)
+    W, score_weights = _score_weights(st, theta)
+    return {
+        "estimates": estimates,
+        "standardized": standardized,
+        "effects": effects,
+        "r2": r2,
+        "score_weights": score_weights,
+        "W": W,
+    }
+
+
+def _estimates(
+    st: Structure, theta: np.ndarray, vcov: np.ndarray, se_free: np.ndarray
+) -> pd.DataFrame:
+    """The parameter table (fixed rows without z and p), then lavaan's ``:=`` rows with
+    delta-method SEs."""
     spec = st.spec
-    # ---- parameter table
     tab = st.table
     free = tab["free"].to_numpy()
     est = np.where(free >= 0, theta[np.clip(free, 0, None)], tab["value"].to_numpy())
@@ -76,22 +95,29 @@ def parameter_tables(
             }
         )
         estimates = pd.concat([estimates, defined], ignore_index=True)
+    return estimates
 
+
+def _standardized(st: Structure, theta: np.ndarray, vcov: np.ndarray) -> pd.DataFrame:
+    """The standardized solution (std.all) with delta-method SEs."""
+    tab = st.table
     std_fun = lambda th: std_all(st, th)  # noqa: E731
     with np.errstate(invalid="ignore", divide="ignore"):  # NaN for a negative variance
         std_est = std_fun(theta[None])[0]
         std_se = delta_se(std_fun, theta, vcov)
-    standardized = pd.DataFrame(
+    return pd.DataFrame(
         {"lhs": tab["lhs"], "op": tab["op"], "rhs": tab["rhs"], **ztable(std_est, std_se)}
     ).rename(columns={"est": "est_std"})
 
-    # ---- effects
+
+def _effects(st: Structure, theta: np.ndarray, vcov: np.ndarray) -> pd.DataFrame:
+    """Direct, indirect and total effects with delta-method SEs."""
     pairs = effect_pairs(st)
     eff_fun = lambda th: effect_values(st, th)  # noqa: E731
     eff = eff_fun(theta[None])[0]
     eff_se = delta_se(eff_fun, theta, vcov)
     k = len(pairs)
-    effects = pd.DataFrame(
+    return pd.DataFrame(
         {
             "from": [st.constructs[f] for f, _ in pairs],
             "to": [st.constructs[t] for _, t in pairs],
@@ -104,8 +130,11 @@ def parameter_tables(
         }
     )
 
+
+def _r2(st: Structure, theta: np.ndarray) -> pd.DataFrame:
+    """R² of the items, then of the endogenous constructs."""
     r2v = r2_values(st, theta[None])[0]
-    r2 = pd.DataFrame(
+    return pd.DataFrame(
         {
             "variable": st.items + st.spec.endogenous,
             "kind": ["item"] * st.p + ["construct"] * len(st.spec.endogenous),
@@ -113,8 +142,11 @@ def parameter_tables(
         }
     )
 
+
+def _score_weights(st: Structure, theta: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """The factor-score weight matrix W (constructs x items) and its long table."""
     W = score_weight_matrix(st, theta[None])[0]
-    own = {(c, it) for c, its in spec.blocks.items() for it in its}
+    own = {(c, it) for c, its in st.spec.blocks.items() for it in its}
     score_weights = pd.DataFrame(
         [
             {"construct": c, "item": it, "weight": W[ci, ij], "own_block": (c, it) in own}
@@ -122,14 +154,7 @@ def parameter_tables(
             for ij, it in enumerate(st.items)
         ]
     )
-    return {
-        "estimates": estimates,
-        "standardized": standardized,
-        "effects": effects,
-        "r2": r2,
-        "score_weights": score_weights,
-        "W": W,
-    }
+    return W, score_weights
 
 
 def ml_vcov(

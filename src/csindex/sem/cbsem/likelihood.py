@@ -3,6 +3,8 @@ gradient, expected information and Hessian, and batched Newton / Fisher scoring.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .structure import BETA, LAM, PSI, Structure, element_vectors, implied
@@ -165,85 +167,143 @@ def fisher_scoring(
     newton = newton and not st.has_xcov  # no analytic Hessian with construct-item covariances
     logdet_s = np.linalg.slogdet(S)[1]
     F, mats, Sinv, ok = objective(st, theta, S, logdet_s)
-    active = ok.copy()
-    converged = np.zeros(R, dtype=bool)
-    iters = np.zeros(R, dtype=int)
-    gmax = np.full(R, np.inf)
-    alt = np.zeros(R, dtype=bool)  # the last step found no decrease: retry another way
+    run = _Scoring(
+        theta=theta,
+        F=F,
+        mats=mats,
+        Sinv=Sinv,
+        active=ok.copy(),
+        converged=np.zeros(R, dtype=bool),
+        iters=np.zeros(R, dtype=int),
+        gmax=np.full(R, np.inf),
+        alt=np.zeros(R, dtype=bool),
+    )
     for _ in range(max_iter):
-        idx = np.nonzero(active)[0]
+        idx = np.nonzero(run.active)[0]
         if idx.size == 0:
             break
-        sub = {k: v[idx] for k, v in mats.items()}
-        g, info, a_, b_ = gradient_information(st, sub, Sinv[idx], S[idx], info=not newton)
-        gmax[idx] = np.abs(g).max(axis=1)
-        step = np.full_like(g, np.nan)
-        if newton:
-            Hn, info = hessian_analytic(st, sub, Sinv[idx], S[idx], ab=(a_, b_))
-            with np.errstate(all="ignore"):
-                fin = np.isfinite(Hn).all(axis=(1, 2))
-                Hn[~fin] = np.eye(st.q)
-                pd_ok = fin & pd_mask(Hn)
-                stn = solve_steps(Hn, g)
-                retry = alt[idx]
-                # retry after a failed step: Fisher if the Hessian is PD, else Newton on the
-                # absolute eigenvalues of the Hessian (a descent direction along flat ridges)
-                bad = np.nonzero(retry & fin & ~pd_ok)[0]
-                if bad.size:
-                    ev, V = np.linalg.eigh(Hn[bad])
-                    lim = 1e-8 * np.abs(ev).max(axis=1, keepdims=True)
-                    ev = np.maximum(np.abs(ev), lim)
-                    Vg = np.einsum("rqk,rq->rk", V, g[bad])
-                    stn[bad] = -np.einsum("rqk,rk->rq", V, Vg / ev)
-                ok_n = np.where(retry, fin & ~pd_ok, pd_ok)
-                use = ok_n & np.isfinite(stn).all(axis=1) & (np.einsum("rq,rq->r", stn, g) < 0)
-            step[use] = stn[use]
-        else:
-            use = np.zeros(len(idx), dtype=bool)
-        if not use.all():
-            step[~use] = solve_steps(2.0 * info[~use], g[~use])
-        finite = np.isfinite(step).all(axis=1)
-        step[~finite] = 0.0
-        done = (gmax[idx] < gtol) | (finite & (np.abs(step).max(axis=1) < xtol))
-        converged[idx[done]] = True
-        active[idx[done]] = False
-        go = ~done & finite
-        active[idx[~finite]] = False
-        idx, step, use = idx[go], step[go], use[go]
+        step = _search_directions(st, run, idx, S, newton)
+        idx, step = _stop_or_go(run, idx, step, gtol, xtol)
         if idx.size == 0:
             break
-        iters[idx] += 1
-        t = np.ones(idx.size)
-        pending = np.ones(idx.size, dtype=bool)
-        for _h in range(10):
-            sel = idx[pending]
-            cand = theta[sel] + t[pending, None] * step[pending]
-            Fc, mc, Sc, okc = objective(st, cand, S[sel], logdet_s[sel])
-            good = okc & (Fc <= F[sel] + 1e-10 * np.abs(F[sel]) + 1e-12)
-            better = np.zeros(idx.size, dtype=bool)
-            better[np.nonzero(pending)[0][good]] = True
-            acc = idx[better]
-            alt[acc] = False
-            theta[acc] = cand[good]
-            F[acc] = Fc[good]
-            Sinv[acc] = Sc[good]
-            for k in mats:
-                mats[k][acc] = mc[k][good]
-            pending &= ~better
-            if not pending.any():
-                break
-            t[pending] *= 0.5
-        first = pending & ~alt[idx]  # no decrease: retry once another way
-        alt[idx[first]] = True
-        stuck = idx[pending & ~first]
-        active[stuck] = False  # no decrease possible: stop (convergence judged on gradient)
+        run.iters[idx] += 1
+        _step_halving(st, run, idx, step, S, logdet_s)
     # final gradient for the replicates that stopped without a gradient check
-    sub = {k: v for k, v in mats.items()}
-    g, _, _, _ = gradient_information(st, sub, Sinv, S, info=False)
+    sub = {k: v for k, v in run.mats.items()}
+    g, _, _, _ = gradient_information(st, sub, run.Sinv, S, info=False)
     gmax = np.abs(g).max(axis=1)
-    converged = (converged & (gmax < 1e-3)) | (gmax < max(gtol * 100, 1e-7))
-    converged &= np.isfinite(F)
-    return theta, F, converged, iters, gmax
+    converged = (run.converged & (gmax < 1e-3)) | (gmax < max(gtol * 100, 1e-7))
+    converged &= np.isfinite(run.F)
+    return run.theta, run.F, converged, run.iters, gmax
+
+
+@dataclass
+class _Scoring:
+    """State of the batched iterations of :func:`fisher_scoring` (one entry per replicate)."""
+
+    theta: np.ndarray
+    F: np.ndarray
+    mats: dict[str, np.ndarray]
+    Sinv: np.ndarray
+    active: np.ndarray
+    converged: np.ndarray
+    iters: np.ndarray
+    gmax: np.ndarray
+    alt: np.ndarray  # the last step found no decrease: retry another way
+
+
+def _search_directions(
+    st: Structure, run: _Scoring, idx: np.ndarray, S: np.ndarray, newton: bool
+) -> np.ndarray:
+    """Steps of the active replicates ``idx``: Newton where usable, else Fisher scoring
+    -(2 I)^-1 g; records their largest |gradient| element."""
+    sub = {k: v[idx] for k, v in run.mats.items()}
+    g, info, a_, b_ = gradient_information(st, sub, run.Sinv[idx], S[idx], info=not newton)
+    run.gmax[idx] = np.abs(g).max(axis=1)
+    step = np.full_like(g, np.nan)
+    if newton:
+        stn, use, info = _newton_steps(st, sub, run.Sinv[idx], S[idx], g, (a_, b_), run.alt[idx])
+        step[use] = stn[use]
+    else:
+        use = np.zeros(len(idx), dtype=bool)
+    if not use.all():
+        step[~use] = solve_steps(2.0 * info[~use], g[~use])
+    return step
+
+
+def _newton_steps(st: Structure, sub, Sinv, S, g, ab, retry):
+    """Newton steps -H^-1 g on the analytic Hessian and which are descent directions to use;
+    after a failed step (``retry``) Newton on |eigenvalues| where H is not PD. Returns the
+    steps, the mask and the expected information."""
+    Hn, info = hessian_analytic(st, sub, Sinv, S, ab=ab)
+    with np.errstate(all="ignore"):
+        fin = np.isfinite(Hn).all(axis=(1, 2))
+        Hn[~fin] = np.eye(st.q)
+        pd_ok = fin & pd_mask(Hn)
+        stn = solve_steps(Hn, g)
+        # retry after a failed step: Fisher if the Hessian is PD, else Newton on the
+        # absolute eigenvalues of the Hessian (a descent direction along flat ridges)
+        bad = np.nonzero(retry & fin & ~pd_ok)[0]
+        if bad.size:
+            ev, V = np.linalg.eigh(Hn[bad])
+            lim = 1e-8 * np.abs(ev).max(axis=1, keepdims=True)
+            ev = np.maximum(np.abs(ev), lim)
+            Vg = np.einsum("rqk,rq->rk", V, g[bad])
+            stn[bad] = -np.einsum("rqk,rk->rq", V, Vg / ev)
+        ok_n = np.where(retry, fin & ~pd_ok, pd_ok)
+        use = ok_n & np.isfinite(stn).all(axis=1) & (np.einsum("rq,rq->r", stn, g) < 0)
+    return stn, use, info
+
+
+def _stop_or_go(
+    run: _Scoring, idx: np.ndarray, step: np.ndarray, gtol: float, xtol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mark the replicates that converged (small gradient or step) or have no finite step as
+    done; returns the others and their steps."""
+    finite = np.isfinite(step).all(axis=1)
+    step[~finite] = 0.0
+    done = (run.gmax[idx] < gtol) | (finite & (np.abs(step).max(axis=1) < xtol))
+    run.converged[idx[done]] = True
+    run.active[idx[done]] = False
+    go = ~done & finite
+    run.active[idx[~finite]] = False
+    return idx[go], step[go]
+
+
+def _step_halving(
+    st: Structure,
+    run: _Scoring,
+    idx: np.ndarray,
+    step: np.ndarray,
+    S: np.ndarray,
+    logdet_s: np.ndarray,
+) -> None:
+    """Take theta + t step with the largest t = 1, 1/2, ... (10 halvings) that does not raise
+    F; a replicate without one retries once another way, then stops."""
+    t = np.ones(idx.size)
+    pending = np.ones(idx.size, dtype=bool)
+    for _h in range(10):
+        sel = idx[pending]
+        cand = run.theta[sel] + t[pending, None] * step[pending]
+        Fc, mc, Sc, okc = objective(st, cand, S[sel], logdet_s[sel])
+        good = okc & (Fc <= run.F[sel] + 1e-10 * np.abs(run.F[sel]) + 1e-12)
+        better = np.zeros(idx.size, dtype=bool)
+        better[np.nonzero(pending)[0][good]] = True
+        acc = idx[better]
+        run.alt[acc] = False
+        run.theta[acc] = cand[good]
+        run.F[acc] = Fc[good]
+        run.Sinv[acc] = Sc[good]
+        for k in run.mats:
+            run.mats[k][acc] = mc[k][good]
+        pending &= ~better
+        if not pending.any():
+            break
+        t[pending] *= 0.5
+    first = pending & ~run.alt[idx]  # no decrease: retry once another way
+    run.alt[idx[first]] = True
+    stuck = idx[pending & ~first]
+    run.active[stuck] = False  # no decrease possible: stop (convergence judged on gradient)
 
 
 def solve_steps(Hm: np.ndarray, g: np.ndarray) -> np.ndarray:

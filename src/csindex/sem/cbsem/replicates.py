@@ -165,27 +165,7 @@ def cbsem_replicates(
     there (statistic, est, se): parameters, ``direct:/indirect:/total:FROM->TO``, ``r2:VAR``,
     ``sw:CONSTRUCT:ITEM``.
     """
-    rw = replicate_weights
-    names = (
-        list(rw.columns)
-        if isinstance(rw, pd.DataFrame)
-        else [f"rep_{k + 1:03d}" for k in range(np.shape(rw)[1])]
-    )
-    RW = np.asarray(rw, dtype=float)
-    if RW.ndim != 2 or RW.shape[0] != len(data):
-        raise InputError(
-            f"replicate weights must have one row per data row ({len(data)}); got shape {RW.shape}"
-        )
-    X, _, ok, n = prepare_items(data, spec, None)
-    RW = RW[ok].T
-    bad = ~np.isfinite(RW) | (RW < 0) | (RW.sum(axis=1, keepdims=True) <= 0)
-    if bad.any():
-        r, i = np.argwhere(bad)[0]
-        raise InputError(
-            f"replicate weight {RW[r, i]!r} not allowed; replicate weights must be finite and >= 0",
-            row=int(np.nonzero(ok)[0][i]) + 1,
-            column=names[r],
-        )
+    X, RW, names = _replicate_matrix(data, spec, replicate_weights)
     R = RW.shape[0]
     rs = np.broadcast_to(np.asarray(rscales, dtype=float), (R,))
     mu, S0 = weighted_cov(X)
@@ -210,16 +190,53 @@ def cbsem_replicates(
         }
     )
     out.attrs["replicates"] = reps
+    out.attrs["statistics"] = _statistic_se(st, th0, reps, scale, rs, mse)
+    return out
+
+
+def _replicate_matrix(
+    data: pd.DataFrame, spec: ModelSpec, replicate_weights: pd.DataFrame | np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The complete rows' items X, their replicate weights (R, n) and the replicate names;
+    weights that are negative, not finite or all zero in a replicate are refused."""
+    rw = replicate_weights
+    names = (
+        list(rw.columns)
+        if isinstance(rw, pd.DataFrame)
+        else [f"rep_{k + 1:03d}" for k in range(np.shape(rw)[1])]
+    )
+    RW = np.asarray(rw, dtype=float)
+    if RW.ndim != 2 or RW.shape[0] != len(data):
+        raise InputError(
+            f"replicate weights must have one row per data row ({len(data)}); got shape {RW.shape}"
+        )
+    X, _, ok, n = prepare_items(data, spec, None)
+    RW = RW[ok].T
+    bad = ~np.isfinite(RW) | (RW < 0) | (RW.sum(axis=1, keepdims=True) <= 0)
+    if bad.any():
+        r, i = np.argwhere(bad)[0]
+        raise InputError(
+            f"replicate weight {float(RW[r, i])} not allowed; replicate weights must be finite "
+            "and >= 0",
+            row=int(np.nonzero(ok)[0][i]) + 1,
+            column=names[r],
+        )
+    return X, RW, names
+
+
+def _statistic_se(
+    st: Structure, th0: np.ndarray, reps: pd.DataFrame, scale: float, rs: np.ndarray, mse: bool
+) -> pd.DataFrame:
+    """Replicate SE of every statistic of :func:`derived_columns` (statistic, est, se)."""
     full = derived_columns(st, th0[None])
     D = reps[full.columns].to_numpy()
-    out.attrs["statistics"] = pd.DataFrame(
+    return pd.DataFrame(
         {
             "statistic": full.columns,
             "est": full.to_numpy()[0],
             "se": np.sqrt(replicate_variance(full.to_numpy()[0], D, scale, rs, mse)),
         }
     )
-    return out
 
 
 def replicate_se(

@@ -116,110 +116,156 @@ def build_structure(
     constructs are free; ``spec.fixed`` fixes, ``spec.freed`` frees (``NA*``) and
     ``spec.labels`` names parameters (a label shared by several rows makes them one parameter).
     """
-    items, cons = spec.items, spec.constructs
-    ii = {x: k for k, x in enumerate(items)}
-    cc = {c: k for k, c in enumerate(cons)}
-    p, m = len(items), len(cons)
-    rows: list[dict[str, Any]] = []
-    kind: list[int] = []
-    r_: list[int] = []
-    c_: list[int] = []
-    emap: list[int] = []
-    lam0 = np.zeros((p, m))
-    theta0 = np.zeros((p, p))
-    b0 = np.zeros((m, m))
-    psi0 = np.zeros((m, m))
-    fixed_zero: list[str] = []
-    by_label: dict[str, int] = {}
-    nfree = 0
-    freed = set(spec.freed)
+    tb = _TableBuilder(spec)
+    _add_loadings(tb)
+    _add_paths(tb)
+    _add_item_variances(tb, item_variances)
+    _add_latent_variances(tb)
+    _add_covariances(tb)
+    return Structure(
+        spec=spec,
+        items=tb.items,
+        constructs=tb.cons,
+        kind=np.array(tb.kind, dtype=int),
+        row=np.array(tb.r_, dtype=int),
+        col=np.array(tb.c_, dtype=int),
+        table=pd.DataFrame(tb.rows),
+        lam0=tb.lam0,
+        theta0=tb.theta0,
+        fixed_zero_items=tuple(tb.fixed_zero),
+        emap=np.array(tb.emap, dtype=int),
+        b0=tb.b0,
+        psi0=tb.psi0,
+        nfree=tb.nfree,
+    )
 
-    def add(k: int, a: int, b: int, lhs: str, op: str, rhs: str, default: float | None = None):
-        nonlocal nfree
+
+class _TableBuilder:
+    """The parameter table of :func:`build_structure` as it is filled, row by row."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.items, self.cons = spec.items, spec.constructs
+        self.ii = {x: k for k, x in enumerate(self.items)}
+        self.cc = {c: k for k, c in enumerate(self.cons)}
+        p, m = len(self.items), len(self.cons)
+        self.rows: list[dict[str, Any]] = []
+        self.kind: list[int] = []
+        self.r_: list[int] = []
+        self.c_: list[int] = []
+        self.emap: list[int] = []
+        self.lam0 = np.zeros((p, m))
+        self.theta0 = np.zeros((p, p))
+        self.b0 = np.zeros((m, m))
+        self.psi0 = np.zeros((m, m))
+        self.fixed_zero: list[str] = []
+        self.by_label: dict[str, int] = {}
+        self.nfree = 0
+        self.freed = set(spec.freed)
+
+    def add(self, k: int, a: int, b: int, lhs: str, op: str, rhs: str, default=None) -> None:
+        """One row ``lhs op rhs`` (matrix entry [a, b] of kind k): fixed (``spec.fixed``, or
+        ``default`` unless freed with NA*) or free (a shared label reuses its parameter)."""
+        spec = self.spec
         label = _lookup(spec.labels, lhs, op, rhs) or ""
         value = _lookup(spec.fixed, lhs, op, rhs)
-        is_freed = (lhs, op, rhs) in freed or (op == "~~" and (rhs, op, lhs) in freed)
+        is_freed = (lhs, op, rhs) in self.freed or (op == "~~" and (rhs, op, lhs) in self.freed)
         if value is None and default is not None and not is_freed:
             value = default
         if value is not None:
-            rows.append(
-                {"lhs": lhs, "op": op, "rhs": rhs, "free": -1, "value": value, "label": label}
-            )
-            if k == LAM:
-                lam0[a, b] = value
-            elif k == BETA:
-                b0[a, b] = value
-            elif k in (PSI, THETA):
-                mat = psi0 if k == PSI else theta0
-                mat[a, b] = mat[b, a] = value
-            elif value != 0.0:
-                raise ConfigError(
-                    f"'{lhs} ~~ {value}*{rhs}': a construct-item covariance may be free or 0",
-                    key="model.syntax",
-                )
+            self._fix(k, a, b, lhs, op, rhs, value, label)
             return
-        if label and label in by_label:
-            j = by_label[label]
+        if label and label in self.by_label:
+            j = self.by_label[label]
         else:
-            j = nfree
-            nfree += 1
+            j = self.nfree
+            self.nfree += 1
             if label:
-                by_label[label] = j
-        rows.append({"lhs": lhs, "op": op, "rhs": rhs, "free": j, "value": np.nan, "label": label})
-        kind.append(k)
-        r_.append(a)
-        c_.append(b)
-        emap.append(j)
+                self.by_label[label] = j
+        self.rows.append(
+            {"lhs": lhs, "op": op, "rhs": rhs, "free": j, "value": np.nan, "label": label}
+        )
+        self.kind.append(k)
+        self.r_.append(a)
+        self.c_.append(b)
+        self.emap.append(j)
 
-    for c, its in spec.blocks.items():
+    def _fix(self, k, a, b, lhs, op, rhs, value: float, label: str) -> None:
+        """A fixed row: its value goes into the fixed part of the model matrix."""
+        self.rows.append(
+            {"lhs": lhs, "op": op, "rhs": rhs, "free": -1, "value": value, "label": label}
+        )
+        if k == LAM:
+            self.lam0[a, b] = value
+        elif k == BETA:
+            self.b0[a, b] = value
+        elif k in (PSI, THETA):
+            mat = self.psi0 if k == PSI else self.theta0
+            mat[a, b] = mat[b, a] = value
+        elif value != 0.0:
+            raise ConfigError(
+                f"'{lhs} ~~ {value}*{rhs}': a construct-item covariance may be free or 0",
+                key="model.syntax",
+            )
+
+
+def _add_loadings(tb: _TableBuilder) -> None:
+    """Loadings block by block (marker fixed at 1), each block's cross-loadings after it."""
+    ii, cc = tb.ii, tb.cc
+    for c, its in tb.spec.blocks.items():
         for k, it in enumerate(its):
-            add(LAM, ii[it], cc[c], c, "=~", it, 1.0 if k == 0 else None)
-        for c2, it in spec.cross_loadings:
+            tb.add(LAM, ii[it], cc[c], c, "=~", it, 1.0 if k == 0 else None)
+        for c2, it in tb.spec.cross_loadings:
             if c2 == c:
-                add(LAM, ii[it], cc[c], c, "=~", it)
-    for c in spec.endogenous:
-        for a in spec.predecessors(c):
-            add(BETA, cc[c], cc[a], c, "~", a)
+                tb.add(LAM, ii[it], cc[c], c, "=~", it)
+
+
+def _add_paths(tb: _TableBuilder) -> None:
+    """Structural paths, endogenous construct by construct."""
+    cc = tb.cc
+    for c in tb.spec.endogenous:
+        for a in tb.spec.predecessors(c):
+            tb.add(BETA, cc[c], cc[a], c, "~", a)
+
+
+def _add_item_variances(tb: _TableBuilder, item_variances: Mapping[str, float] | None) -> None:
+    """Item error variances (a single indicator's fixed); notes the items fixed at 0."""
+    spec, ii = tb.spec, tb.ii
     single = {its[0] for its in spec.blocks.values() if len(its) == 1}
-    for it in items:
+    for it in tb.items:
         if it in single and _lookup(spec.fixed, it, "~~", it) is None:
             v = _single_indicator_error(spec, it, item_variances)
-            add(THETA, ii[it], ii[it], it, "~~", it, v)
+            tb.add(THETA, ii[it], ii[it], it, "~~", it, v)
         else:
-            add(THETA, ii[it], ii[it], it, "~~", it)
-        if theta0[ii[it], ii[it]] == 0.0 and not any(
-            r["lhs"] == it and r["op"] == "~~" and r["rhs"] == it and r["free"] >= 0 for r in rows
+            tb.add(THETA, ii[it], ii[it], it, "~~", it)
+        if tb.theta0[ii[it], ii[it]] == 0.0 and not any(
+            r["lhs"] == it and r["op"] == "~~" and r["rhs"] == it and r["free"] >= 0
+            for r in tb.rows
         ):
-            fixed_zero.append(it)
-    for c in cons:
-        add(PSI, cc[c], cc[c], c, "~~", c)
-    exo = spec.exogenous
+            tb.fixed_zero.append(it)
+
+
+def _add_latent_variances(tb: _TableBuilder) -> None:
+    """(Disturbance) variances of the constructs."""
+    for c in tb.cons:
+        tb.add(PSI, tb.cc[c], tb.cc[c], c, "~~", c)
+
+
+def _add_covariances(tb: _TableBuilder) -> None:
+    """Covariances among the exogenous constructs, then those of ``spec.covariances``
+    (constructs, item residuals, or construct-item)."""
+    ii, cc = tb.ii, tb.cc
+    exo = tb.spec.exogenous
     pairs = [(exo[i], exo[j]) for i in range(len(exo)) for j in range(i + 1, len(exo))]
-    extra = [x for x in spec.covariances if frozenset(x) not in {frozenset(y) for y in pairs}]
+    extra = [x for x in tb.spec.covariances if frozenset(x) not in {frozenset(y) for y in pairs}]
     for a, b in pairs + extra:
         if a in cc and b in cc:
-            add(PSI, cc[a], cc[b], a, "~~", b)
+            tb.add(PSI, cc[a], cc[b], a, "~~", b)
         elif a in ii and b in ii:
-            add(THETA, ii[a], ii[b], a, "~~", b)
+            tb.add(THETA, ii[a], ii[b], a, "~~", b)
         else:
             con, it = (a, b) if a in cc else (b, a)
-            add(XCOV, cc[con], ii[it], a, "~~", b)
-    return Structure(
-        spec=spec,
-        items=items,
-        constructs=cons,
-        kind=np.array(kind, dtype=int),
-        row=np.array(r_, dtype=int),
-        col=np.array(c_, dtype=int),
-        table=pd.DataFrame(rows),
-        lam0=lam0,
-        theta0=theta0,
-        fixed_zero_items=tuple(fixed_zero),
-        emap=np.array(emap, dtype=int),
-        b0=b0,
-        psi0=psi0,
-        nfree=nfree,
-    )
+            tb.add(XCOV, cc[con], ii[it], a, "~~", b)
 
 
 # --------------------------------------------------------------------------- implied moments
