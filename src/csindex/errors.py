@@ -59,3 +59,12 @@ class ConvergenceError(CsindexError, RuntimeError):
 
 class VersionError(CsindexError):
     """A finished study version would be overwritten."""
+
+
+def shown(value: object) -> str:
+    """A value as a message shows it: ``repr`` of the plain Python value, so a NumPy scalar
+    reads ``-1.0`` or ``5``, not ``np.float64(-1.0)`` (NumPy 2's repr)."""
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        value = item()
+    return repr(value)

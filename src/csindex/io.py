@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, shown
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
@@ -115,7 +115,7 @@ def read_model_inputs(
     if miss.size:
         raise InputError(
             f"{miss.size} respondent(s) of the clean responses have no final weight, e.g. "
-            f"{data['respondent_id'].iloc[miss[0]]!r}",
+            f"{shown(data['respondent_id'].iloc[miss[0]])}",
             file=wpath,
             column="w_final",
         )

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, shown
 
 DISPOSITIONS = (
     "complete",
@@ -80,7 +80,7 @@ def disposition_table(
     if bad.any():
         k = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"disposition {d.iloc[k]!r} is not allowed; allowed: {', '.join(DISPOSITIONS)}",
+            f"disposition {shown(d.iloc[k])} is not allowed; allowed: {', '.join(DISPOSITIONS)}",
             file=file,
             row=k + 1,
             column="disposition",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, shown
 
 #: Saaty's random consistency index RI by matrix order n (Saaty 1980, table 1.7; n = 1..15).
 SAATY_RI = {
@@ -94,7 +94,7 @@ def _normalise(values: pd.Series, *, what: str, file: str | None = None) -> pd.S
     bad = v[~np.isfinite(v.to_numpy()) | (v.to_numpy() < 0)]
     if len(bad):
         raise InputError(
-            f"{what} of {bad.index[0]!r} is {bad.iloc[0]!r}; weights must be finite and >= 0",
+            f"{what} of {bad.index[0]!r} is {shown(bad.iloc[0])}; weights must be finite and >= 0",
             file=file,
         )
     total = float(v.sum())

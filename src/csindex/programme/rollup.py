@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, shown
 
 LEVELS = ("company", "industry", "sector", "national")
 COLUMNS = [
@@ -105,11 +105,13 @@ def _check_companies(companies: pd.DataFrame) -> None:
         raise InputError(f"company table lacks column(s) {', '.join(miss)}")
     bad = companies[~(companies["revenue"] > 0)]
     if len(bad):
-        raise InputError(f"company {bad['id'].iloc[0]!r}: revenue must be > 0", column="revenue")
+        raise InputError(
+            f"company {shown(bad['id'].iloc[0])}: revenue must be > 0", column="revenue"
+        )
     bad = companies[~(companies["se"] >= 0) | ~np.isfinite(companies["index"])]
     if len(bad):
         raise InputError(
-            f"company {bad['id'].iloc[0]!r} wave {bad['wave'].iloc[0]!r}: index and a "
+            f"company {shown(bad['id'].iloc[0])} wave {shown(bad['wave'].iloc[0])}: index and a "
             "non-negative SE are required",
             column="se",
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, shown
 from .design import Design
 
 
@@ -97,7 +97,7 @@ def check_frame(
     if dup.any():
         rows = np.flatnonzero(dup)
         raise InputError(
-            f"{int(ids.duplicated().sum())} duplicate unit id(s), e.g. {ids.iloc[rows[0]].item() if hasattr(ids.iloc[rows[0]], 'item') else ids.iloc[rows[0]]!r} "
+            f"{int(ids.duplicated().sum())} duplicate unit id(s), e.g. {shown(ids.iloc[rows[0]])} "
             f"in rows {rows[0] + 1} and {rows[1] + 1}; unit ids must be unique",
             file=file,
             row=int(rows[1]) + 1,

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, shown
 from ..threads import limit_blas
 from .pls_algorithm import (  # noqa: F401  (public names of this module since the split)
     SCHEMES,
@@ -129,7 +129,7 @@ def prepare_data(
             bad = np.flatnonzero(conv.isna().to_numpy() & s.notna().to_numpy())
             if bad.size:
                 raise InputError(
-                    f"value {s.iloc[bad[0]]!r} is not a number; items must be numeric",
+                    f"value {shown(s.iloc[bad[0]])} is not a number; items must be numeric",
                     file=file,
                     row=int(bad[0]) + 1,
                     column=i,

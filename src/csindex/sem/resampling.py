@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, shown
 
 
 def replicate_counts(n: int, seed: int, start: int, stop: int) -> np.ndarray:
@@ -234,7 +234,7 @@ def _design_columns(
     if miss.any():
         raise InputError(
             f"{int(miss.sum())} respondent(s) have no {'/'.join(cols)} in the weights file, "
-            f"e.g. {m['respondent_id'].iloc[int(np.flatnonzero(miss)[0])]!r}",
+            f"e.g. {shown(m['respondent_id'].iloc[int(np.flatnonzero(miss)[0])])}",
             file=file,
             column=cols[0],
         )

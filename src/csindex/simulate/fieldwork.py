@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, shown
 from ..instrument import Instrument, Item
 from .defects import AnswerDefects as _AnswerDefects
 from .defects import DefectSets as _DefectSets
@@ -96,7 +96,7 @@ def _sample_positions(
     if (pos < 0).any():
         bad = int(np.flatnonzero(pos < 0)[0])
         raise InputError(
-            f"unit_id {unit.iloc[bad]!r} is not in the frame (column {id_column!r})",
+            f"unit_id {shown(unit.iloc[bad])} is not in the frame (column {id_column!r})",
             file=src,
             row=bad + 1,
             column="unit_id",
@@ -104,7 +104,7 @@ def _sample_positions(
     if unit.duplicated().any():
         bad = int(np.flatnonzero(unit.duplicated().to_numpy())[0])
         raise InputError(
-            f"unit_id {unit.iloc[bad]!r} is sampled twice; one row per unit is expected",
+            f"unit_id {shown(unit.iloc[bad])} is sampled twice; one row per unit is expected",
             file=src,
             row=bad + 1,
             column="unit_id",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csindex.errors import ConfigError, InputError
+from csindex.errors import ConfigError, InputError, shown
 from csindex.weighting.adjustment import (
     class_adjustment,
     redistribute_unknown_eligibility,
@@ -69,7 +69,7 @@ def _check_links(resp: pd.DataFrame) -> None:
     dup = resp["unit_id"].dropna().duplicated()
     if dup.any():
         raise InputError(
-            f"sampled unit {resp['unit_id'].dropna()[dup].iloc[0]!r} has several respondents",
+            f"sampled unit {shown(resp['unit_id'].dropna()[dup].iloc[0])} has several respondents",
             column="unit_id",
         )
 
@@ -129,7 +129,7 @@ def sampled_units(
         row = int(np.flatnonzero(notin.to_numpy())[0]) + 1
         raise InputError(
             f"{int(notin.sum())} respondent(s) are not sampled units "
-            f"(unit_id {resp['unit_id'][notin].iloc[0]!r})",
+            f"(unit_id {shown(resp['unit_id'][notin].iloc[0])})",
             row=row,
             column="unit_id",
         )

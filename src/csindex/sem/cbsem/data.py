@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...errors import InputError
+from ...errors import InputError, shown
 from ..spec import ModelSpec
 
 
@@ -40,7 +40,7 @@ def prepare_items(
         if bad.any():
             r = int(np.nonzero(bad.to_numpy())[0][0])
             raise InputError(
-                f"value {data[c].iloc[r]!r} is not a number; items must be numeric (missing as "
+                f"value {shown(data[c].iloc[r])} is not a number; items must be numeric (missing as "
                 "empty/NaN)",
                 file=file,
                 row=r + 1,
@@ -67,7 +67,7 @@ def prepare_items(
         if bad.any():
             r = int(np.nonzero(bad)[0][0])
             raise InputError(
-                f"weight {w[r]!r} is not allowed; weights must be positive finite numbers "
+                f"weight {shown(w[r])} is not allowed; weights must be positive finite numbers "
                 f"({int(bad.sum())} bad)",
                 file=file,
                 row=r + 1,
