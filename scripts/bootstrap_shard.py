@@ -7,8 +7,8 @@ log = setup_script(snakemake)
 from csindex.instrument import load_instrument  # noqa: E402
 from csindex.io import read_model_inputs, write_parquet  # noqa: E402
 from csindex.sem.bootstrap import bootstrap_seed, shard_range  # noqa: E402
+from csindex.sem.bootstrap_outputs import bootstrap_shard  # noqa: E402
 from csindex.sem.inputs import read_bootstrap_design  # noqa: E402
-from csindex.sem.outputs import bootstrap_shard  # noqa: E402
 from csindex.sem.spec import spec_from_config  # noqa: E402
 
 mcfg = dict(snakemake.params.model or {})

@@ -12,8 +12,8 @@ from csindex.io import (  # noqa: E402
     write_csv,
     write_parquet,
 )
+from csindex.sem.bootstrap_outputs import gather_bootstrap  # noqa: E402
 from csindex.sem.inputs import read_bootstrap_design  # noqa: E402
-from csindex.sem.outputs import gather_bootstrap  # noqa: E402
 from csindex.sem.spec import spec_from_config  # noqa: E402
 
 mcfg = dict(snakemake.params.model or {})

@@ -22,7 +22,7 @@ from csindex.sem.bootstrap import (
     replicate_counts,
     shard_range,
 )
-from csindex.sem.outputs import gather_bootstrap
+from csindex.sem.bootstrap_outputs import gather_bootstrap
 from csindex.sem.spec import ModelSpec
 
 

@@ -10,8 +10,8 @@ import pytest
 from ecsi_models import ACSI_BLOCKS, FIX
 
 from csindex.sem.bootstrap import bootstrap_design, bootstrap_pls, pls_setup
+from csindex.sem.bootstrap_outputs import bootstrap_shard
 from csindex.sem.cbsem import cbsem_bootstrap, fit_cbsem
-from csindex.sem.outputs import bootstrap_shard
 from csindex.sem.spec import acsi_spec
 
 

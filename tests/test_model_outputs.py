@@ -22,12 +22,8 @@ from csindex.sem.bootstrap import (
     pls_stats,
     stat_names,
 )
-from csindex.sem.outputs import (
-    MODEL_COLUMNS,
-    fit_model,
-    gather_bootstrap,
-    model_tables,
-)
+from csindex.sem.bootstrap_outputs import gather_bootstrap
+from csindex.sem.outputs import MODEL_COLUMNS, fit_model, model_tables
 from csindex.sem.pls import fit_pls
 from csindex.sem.spec import ModelSpec
 
