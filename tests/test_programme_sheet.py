@@ -36,6 +36,7 @@ def test_a_good_sheet_reads(tmp_path):
         ("A\t2026Q5\tI1\tS1\t10\t", "wave", "not a wave label"),
         ("A\t2026Q2\tI1\tS1\t-1\t", "revenue", "positive number"),
         ("A\t2026Q2\tI1\tS1\tabc\t", "revenue", "positive number"),
+        ("A\t2026Q2\tI1\tS1\tinf\t", "revenue", "positive number"),
         ("A b\t2026Q2\tI1\tS1\t1\t", "study", "not an id"),
         ("A\t2026Q2\tI1\tS1\t1\tfoo", "set", "key=value"),
     ],

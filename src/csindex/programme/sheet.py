@@ -111,6 +111,15 @@ def _check_columns(df: pd.DataFrame, path: Path) -> list[InputError]:
     return []
 
 
+def _positive_number(value: object) -> bool:
+    """True for a finite number > 0 (a revenue or a GDP share as the sheet gives it)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return False
+    return 0 < x < float("inf")
+
+
 def _row_problems(row: Any, i: int, path: Path, base: str | Path) -> list[InputError]:
     """Problems of sheet row ``i``: ids, wave label, revenue, files that do not exist, ``set``."""
     problems: list[InputError] = []
@@ -134,12 +143,7 @@ def _row_problems(row: Any, i: int, path: Path, base: str | Path) -> list[InputE
                 column="wave",
             )
         )
-    try:
-        rev = float(row.revenue)
-        ok = rev > 0 and rev < float("inf")
-    except ValueError:
-        ok = False
-    if not ok:
+    if not _positive_number(row.revenue):
         problems.append(
             InputError(
                 f"{row.revenue!r} is not a positive number (the aggregation weight)",
@@ -234,12 +238,7 @@ def read_sectors(path: str | Path, sectors: list[str], base: str | Path = ".") -
     problems: list[InputError] = []
     weights: dict[str, float] = {}
     for i, row in enumerate(df.itertuples(index=False), start=1):
-        try:
-            w = float(row.weight)
-            ok = w > 0 and w < float("inf")
-        except ValueError:
-            ok = False
-        if not ok:
+        if not _positive_number(row.weight):
             problems.append(
                 InputError(
                     f"{row.weight!r} is not a positive number (the sector's GDP share)",
@@ -255,7 +254,7 @@ def read_sectors(path: str | Path, sectors: list[str], base: str | Path = ".") -
                 )
             )
         else:
-            weights[row.sector] = w
+            weights[row.sector] = float(row.weight)
     for s in sorted(set(sectors) - set(weights)):
         problems.append(
             InputError(
